@@ -1,0 +1,62 @@
+// Temp-and-rename file writing (see atomic_file.h).
+#include "solver/atomic_file.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace tumorforge::solver {
+
+std::string temp_path_for(const std::string& final_path) {
+  static std::atomic<unsigned> counter{0};
+  fs::path p(final_path);
+  std::string name = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+                     p.filename().string();
+  return (p.parent_path() / name).string();
+}
+
+TempFile::TempFile(std::string final_path) : final_(std::move(final_path)), temp_(temp_path_for(final_)) {}
+
+TempFile::~TempFile() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+}
+
+void TempFile::commit() {
+  std::error_code ec;
+  fs::rename(temp_, final_, ec);
+  if (ec) throw std::runtime_error("cannot rename '" + temp_ + "' to '" + final_ + "': " + ec.message());
+  committed_ = true;
+}
+
+void ensure_parent_dir(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw std::runtime_error("cannot create directory '" + parent.string() + "': " + ec.message());
+}
+
+void write_text_atomic(const std::string& path, const std::string& content) {
+  ensure_parent_dir(path);
+  TempFile tmp(path);
+  {
+    std::ofstream out(tmp.path(), std::ios::binary);
+    if (!out) throw std::runtime_error("cannot open '" + tmp.path() + "' for writing");
+    out << content;
+    out.flush();
+    if (!out) throw std::runtime_error("write failed for '" + tmp.path() + "'");
+  }
+  tmp.commit();
+}
+
+}  // namespace tumorforge::solver

@@ -1,0 +1,88 @@
+// Progress bar and parsing helpers for the CLI (see cli_util.h).
+#include "tools/cli_util.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+#include "solver/atomic_file.h"
+
+namespace tumorforge::cli {
+
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), start_(std::chrono::steady_clock::now()), last_draw_(start_),
+      enabled_(isatty(STDERR_FILENO) == 1) {}
+
+void ProgressBar::update(double fraction, const std::string& detail) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(now - start_).count();
+  if (elapsed < 1.0 || std::chrono::duration<double>(now - last_draw_).count() < 0.1) return;
+  last_draw_ = now;
+  fraction = std::min(1.0, std::max(0.0, fraction));
+  constexpr int kWidth = 30;
+  int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
+  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s  %.0fs, ETA %.0fs\x1b[K", label_.c_str(), bar.c_str(), 100 * fraction,
+               detail.c_str(), elapsed, eta);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::finish() {
+  if (drawn_) std::fprintf(stderr, "\n");
+  drawn_ = false;
+}
+
+std::array<double, 3> parse_triple(const std::string& text, const std::string& flag) {
+  std::array<double, 3> v{};
+  std::istringstream s(text);
+  std::string part;
+  int n = 0;
+  while (std::getline(s, part, ',')) {
+    if (n >= 3) break;
+    try {
+      size_t used = 0;
+      v[static_cast<size_t>(n)] = std::stod(part, &used);
+      if (used != part.size() || !std::isfinite(v[static_cast<size_t>(n)])) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw std::invalid_argument(flag + " '" + text + "': expected three numbers x,y,z");
+    }
+    ++n;
+  }
+  if (n != 3 || s.rdbuf()->in_avail() > 0) throw std::invalid_argument(flag + " '" + text + "': expected three numbers x,y,z");
+  return v;
+}
+
+std::array<int64_t, 3> parse_int_triple(const std::string& text, const std::string& flag) {
+  auto d = parse_triple(text, flag);
+  std::array<int64_t, 3> v{};
+  for (int a = 0; a < 3; ++a) {
+    if (d[a] != std::floor(d[a])) throw std::invalid_argument(flag + " '" + text + "': expected three integers i,j,k");
+    v[a] = static_cast<int64_t>(d[a]);
+  }
+  return v;
+}
+
+CLI::Validator positive_finite() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          size_t used = 0;
+          double x = std::stod(text, &used);
+          if (used == text.size() && std::isfinite(x) && x > 0) return {};
+        } catch (const std::exception&) {
+        }
+        return "must be a positive finite number, got '" + text + "'";
+      },
+      "POSITIVE");
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) { solver::write_text_atomic(path, j.dump(2) + "\n"); }
+
+}  // namespace tumorforge::cli

@@ -1,0 +1,34 @@
+// Small helpers shared by the subcommands: the progress bar, "i,j,k" triples, JSON output.
+#pragma once
+#include <array>
+#include <chrono>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace tumorforge::cli {
+
+// A one-line progress bar on stderr, shown only when stderr is a terminal and the work has run > 1 s.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  void update(double fraction, const std::string& detail);
+  void finish();  // ends the line if anything was drawn
+  ~ProgressBar() { finish(); }
+
+ private:
+  std::string label_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  bool enabled_ = false, drawn_ = false;
+};
+
+std::array<double, 3> parse_triple(const std::string& text, const std::string& flag);
+std::array<int64_t, 3> parse_int_triple(const std::string& text, const std::string& flag);
+
+// CLI11's PositiveNumber accepts inf; physical parameters must be finite too.
+CLI::Validator positive_finite();
+
+void write_json(const std::string& path, const nlohmann::json& j);  // pretty, atomic
+
+}  // namespace tumorforge::cli

@@ -1,0 +1,8 @@
+// One registration function per subcommand; each lives in its own cmd_<name>.cpp.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace tumorforge::cli {
+void register_phantom(CLI::App& app);
+void register_simulate(CLI::App& app);
+}  // namespace tumorforge::cli
