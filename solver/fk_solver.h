@@ -39,6 +39,7 @@ struct FkResult {
   double wall_seconds = 0;
   float min_c = 0, max_c = 0;
   std::array<int64_t, 3> work_box_dims{0, 0, 0};  // tissue bounding box the kernel runs on
+  int64_t voxel_updates_per_step = 0;             // voxels the kernel touches per step (tissue rows' spans)
 };
 
 // Nearest voxel to a grid-mm point; throws if the point lies outside the grid.
