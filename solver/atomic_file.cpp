@@ -16,8 +16,17 @@ namespace tumorforge::solver {
 
 std::string temp_path_for(const std::string& final_path) {
   static std::atomic<unsigned> counter{0};
+  static const std::string host = [] {
+    char buf[128] = {0};
+    gethostname(buf, sizeof buf - 1);
+    std::string h(buf);
+    for (char& ch : h)
+      if (ch == '-' || ch == '/') ch = '_';
+    return h.empty() ? std::string("host") : h;
+  }();
   fs::path p(final_path);
-  std::string name = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+  // Host and pid make the name unique across the nodes writing one store on a shared filesystem.
+  std::string name = ".tmp-" + host + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
                      p.filename().string();
   return (p.parent_path() / name).string();
 }

@@ -5,7 +5,7 @@
 
 namespace tumorforge::solver {
 
-// "dir/.tmp-<pid>-<n>-name.ext": same directory (rename stays atomic), same extension (format detection).
+// "dir/.tmp-<host>-<pid>-<n>-name.ext": same directory (rename stays atomic), same extension (format detection).
 std::string temp_path_for(const std::string& final_path);
 
 class TempFile {

@@ -9,6 +9,11 @@
 
 namespace tumorforge::cli {
 
+// Thrown by a subcommand to end with a specific exit code after it has printed its own report.
+struct ExitWith {
+  int code;
+};
+
 // A one-line progress bar on stderr, shown only when stderr is a terminal and the work has run > 1 s.
 class ProgressBar {
  public:

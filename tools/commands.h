@@ -5,4 +5,5 @@
 namespace tumorforge::cli {
 void register_phantom(CLI::App& app);
 void register_simulate(CLI::App& app);
+void register_datagen(CLI::App& app);
 }  // namespace tumorforge::cli

@@ -34,10 +34,15 @@ std::vector<std::string> expand_config_args(int argc, char** argv) {
     injected.push_back(flag);
     for (const auto& v : item.inputs) injected.push_back(v);
   }
-  // Insert right after the subcommand name (the first token that is not an option of the top-level app).
-  size_t sub = 1;
-  while (sub < args.size() && args[sub].rfind("-", 0) == 0) sub += (args[sub] == "--log-level") ? 2 : 1;
-  args.insert(args.begin() + static_cast<long>(std::min(sub + 1, args.size())), injected.begin(), injected.end());
+  // Move `--config FILE` and the file's flags before the first option after the subcommand names, so any
+  // flag given explicitly on the command line comes later and wins.
+  const long at = it - args.begin();
+  args.erase(args.begin() + at, args.begin() + at + (it->size() > 9 ? 1 : 2));
+  injected.insert(injected.begin(), {"--config", path});
+  size_t p = 1;
+  while (p < args.size() && args[p].rfind("-", 0) == 0) p += (args[p] == "--log-level") ? 2 : 1;  // top-level options
+  while (p < args.size() && args[p].rfind("-", 0) != 0) ++p;  // subcommand names and positionals
+  args.insert(args.begin() + static_cast<long>(std::min(p, args.size())), injected.begin(), injected.end());
   return args;
 }
 

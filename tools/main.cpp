@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "solver/provenance.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/config_file.h"
 #include "tumorforge/version.h"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli::register_phantom(app);
   cli::register_simulate(app);
+  cli::register_datagen(app);
 
   try {
     std::vector<std::string> args = cli::expand_config_args(argc, argv);
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const cli::ExitWith& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "tumorforge: error: %s (see --help)\n", e.what());
     return 2;
