@@ -1,0 +1,104 @@
+// The dataset store: init writes a valid layout, run fills it deterministically, resumes skip finished
+// samples, bad configs and foreign stores are refused without touching anything.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "datagen/datagen_run.h"
+#include "datagen/verify.h"
+
+namespace fs = std::filesystem;
+using namespace tumorforge::datagen;
+
+namespace {
+
+DatagenConfig tiny_config() {
+  DatagenConfig c = preset_config("dev");
+  c.n_samples = 6;
+  c.tissue.phantom_size = 40;
+  c.tissue.phantom_spacing_mm = 3.0;
+  c.sim_spacing_mm = 3.0;
+  c.crop = 16;
+  c.ranges.stop_volume = {"uniform", 1000, 20000};
+  c.ranges.dw = {"uniform", 0.1, 2};
+  return c;
+}
+
+std::string fresh(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tumorforge_test_ds_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  fs::remove_all(d / name);
+  return (d / name).string();
+}
+
+}  // namespace
+
+TEST_CASE("init + run produce a verified store whose samples match an independent recomputation") {
+  const std::string path = fresh("a.zarr");
+  DatasetStore::init(path, tiny_config());
+  DatasetStore s = DatasetStore::open(path);
+  CHECK(s.read_status() == std::vector<uint8_t>(6, kPending));
+  RunOptions opt;
+  opt.threads = 2;
+  RunSummary sum = run_shard(s, opt);
+  CHECK(sum.done + sum.failed == 6);
+  CHECK(sum.done >= 5);
+  VerifyReport rep = verify_store(s, 2);
+  CHECK(rep.corrupt.empty());
+  CHECK(rep.done == sum.done);
+
+  // Sample 3 recomputed on its own equals what the parallel run stored (float16 rounding only).
+  auto tissue = s.sim_tissue();
+  double a = 0, b = 0;
+  SampleRecord r = compute_sample(s, tissue, seed_candidates(tissue, s.config().seed_min_matter), 3, &a, &b);
+  REQUIRE(r.failure.empty());
+  auto stored = s.array("concentration").read<float>({3, 0, 0, 0}, {1, 16, 16, 16});
+  for (size_t n = 0; n < stored.size(); ++n) REQUIRE(stored[n] == doctest::Approx(r.concentration[n]).epsilon(1e-3).scale(1e-3));
+  auto theta = s.array("theta").read<float>({3, 0}, {1, 5});
+  CHECK(theta[3] == r.theta[3]);
+  // theta's mu_D = sqrt(D_w * T) with the stored raw parameters.
+  auto params = s.array("params").read<double>({3, 0}, {1, 6});
+  CHECK(theta[3] == doctest::Approx(std::sqrt(params[3] * params[5])));
+
+  // A second run has nothing left to do.
+  RunSummary again = run_shard(s, opt);
+  CHECK(again.todo == 0);
+  CHECK(again.skipped == 6);
+}
+
+TEST_CASE("shards partition the samples") {
+  const std::string path = fresh("b.zarr");
+  DatasetStore::init(path, tiny_config());
+  DatasetStore s = DatasetStore::open(path);
+  RunOptions opt;
+  opt.shard = parse_shard("1/3");
+  run_shard(s, opt);
+  auto st = s.read_status();
+  for (int i = 0; i < 6; ++i) CHECK((st[static_cast<size_t>(i)] != kPending) == (i % 3 == 1));
+  CHECK_THROWS_WITH(parse_shard("3/3"), doctest::Contains("0 <= K < N"));
+  CHECK_THROWS_WITH(parse_shard("x"), doctest::Contains("expected K/N"));
+}
+
+TEST_CASE("bad configs and foreign stores are refused, existing stores untouched") {
+  DatagenConfig c = tiny_config();
+  c.crop = 64;
+  CHECK_THROWS_WITH(DatasetStore::init(fresh("c.zarr"), c), doctest::Contains("exceeds the stored grid"));
+  CHECK_FALSE(fs::exists(fresh("c.zarr")));
+  c = tiny_config();
+  c.ranges.stop_volume = {"uniform", 1000, 1e9};
+  CHECK_THROWS_WITH(DatasetStore::init(fresh("c.zarr"), c), doctest::Contains("impossible"));
+  c = tiny_config();
+  c.spacing_mm = 4.0;
+  CHECK_THROWS_WITH(DatasetStore::init(fresh("c.zarr"), c), doctest::Contains("not an integer multiple"));
+  nlohmann::json j = {{"dw_maximum", 3}};
+  CHECK_THROWS_WITH(merge_json(j, c), doctest::Contains("unknown datagen config key 'dw_maximum'"));
+
+  const std::string path = fresh("d.zarr");
+  DatasetStore::init(path, tiny_config());
+  auto before = fs::last_write_time(path + "/.zattrs");
+  CHECK_THROWS_WITH(DatasetStore::init(path, tiny_config()), doctest::Contains("exists already"));
+  CHECK(fs::last_write_time(path + "/.zattrs") == before);
+  CHECK_THROWS_WITH(DatasetStore::open(path + "/atlas"), doctest::Contains("not a tumorforge dataset"));
+  CHECK_THROWS_WITH(DatasetStore::open(path + "/concentration"), doctest::Contains("not a Zarr group"));
+}
