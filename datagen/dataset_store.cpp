@@ -195,7 +195,14 @@ DatasetStore DatasetStore::open(const std::string& path) {
     throw std::invalid_argument(path + ": damaged .zattrs (" + e.what() + ")");
   }
   s.factor_ = integer_factor(s.sim_.grid.spacing_mm, s.config_.spacing_mm, "spacing");
+  for (const char* name : {"concentration", "crop_origin", "params", "theta", "stats", "status"})
+    s.arrays_.emplace(name, ZarrArray::open(path + "/" + name));
   return s;
+}
+
+ZarrArray DatasetStore::array(const std::string& name) const {
+  auto it = arrays_.find(name);
+  return it != arrays_.end() ? it->second : ZarrArray::open(path_ + "/" + name);
 }
 
 solver::TissueMaps DatasetStore::sim_tissue(int atlas_id) const {

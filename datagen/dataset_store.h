@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,7 +55,8 @@ class DatasetStore {
   std::vector<uint8_t> read_status() const;
   void write_sample(int64_t i, const SampleRecord& r) const;  // data first, status last
 
-  ZarrArray array(const std::string& name) const { return ZarrArray::open(path_ + "/" + name); }
+  // Per-sample arrays are opened once (open() parses their metadata); others are opened on demand.
+  ZarrArray array(const std::string& name) const;
 
  private:
   std::string path_;
@@ -62,6 +64,7 @@ class DatasetStore {
   nlohmann::json attrs_;
   GridLevel sim_, store_;
   std::array<int64_t, 3> factor_{1, 1, 1};
+  std::map<std::string, ZarrArray> arrays_;
 };
 
 // Voxels of the simulation grid that may seed a tumor (WM + GM >= seed_min_matter), sorted.

@@ -2,6 +2,9 @@
 #include "datagen/zarr_dtype.h"
 
 #include <cmath>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 namespace tumorforge::datagen {
 
@@ -62,6 +65,17 @@ uint16_t float_to_half(float f) {
   const uint32_t rest = abs & 0x1fffu;
   if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;  // may carry into the exponent: correct
   return static_cast<uint16_t>(sign | half);
+}
+
+void floats_to_halves(const float* src, size_t n, uint16_t* dst) {
+  size_t i = 0;
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8) {
+    __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
+  }
+#endif
+  for (; i < n; ++i) dst[i] = float_to_half(src[i]);
 }
 
 float half_to_float(uint16_t h) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tumorforge::datagen {
 
@@ -16,6 +17,8 @@ size_t dtype_size(DType t);
 
 uint16_t float_to_half(float f);
 float half_to_float(uint16_t h);
+// Bulk float -> half (F16C instructions when compiled for them; same round-to-nearest-even results).
+void floats_to_halves(const float* src, size_t n, uint16_t* dst);
 
 // Converts n values of C++ type T into the stored representation `t` (and back).
 template <typename T>
@@ -57,6 +60,10 @@ void encode_values(DType t, const T* src, size_t n, void* dst) {
     case DType::kF4: return detail::cast_copy_to<float>(src, n, dst);
     case DType::kF8: return detail::cast_copy_to<double>(src, n, dst);
     case DType::kF2: {
+      if constexpr (std::is_same_v<T, float>) {
+        if (reinterpret_cast<uintptr_t>(dst) % alignof(uint16_t) == 0)
+          return floats_to_halves(src, n, static_cast<uint16_t*>(dst));
+      }
       auto* d = static_cast<uint8_t*>(dst);
       for (size_t i = 0; i < n; ++i) {
         uint16_t h = float_to_half(static_cast<float>(src[i]));

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -41,9 +43,8 @@ TempFile::~TempFile() {
 }
 
 void TempFile::commit() {
-  std::error_code ec;
-  fs::rename(temp_, final_, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + temp_ + "' to '" + final_ + "': " + ec.message());
+  if (std::rename(temp_.c_str(), final_.c_str()) != 0)
+    throw std::runtime_error("cannot rename '" + temp_ + "' to '" + final_ + "': " + std::strerror(errno));
   committed_ = true;
 }
 

@@ -21,13 +21,13 @@ python)
   "$py" "$src/check_store.py" "$w/s.zarr"
   ;;
 crash)
-  init "$w/a.zarr" 60; init "$w/b.zarr" 60
+  init "$w/a.zarr" 150; init "$w/b.zarr" 150
   "$tf" --log-level warn datagen run "$w/a.zarr" --threads 1 &
   pid=$!
   for _ in $(seq 1 600); do [[ $(done_count "$w/a.zarr") -ge 8 ]] && break; sleep 0.02; done
   kill -9 "$pid"; wait "$pid" || true
   n=$(done_count "$w/a.zarr")
-  [[ $n -lt 60 ]] || { echo "run finished before the kill; make it longer"; exit 1; }
+  [[ $n -lt 150 ]] || { echo "run finished before the kill; make it longer"; exit 1; }
   echo "killed after $n samples"
   "$tf" --log-level warn datagen run "$w/a.zarr" --threads 2
   "$tf" --log-level warn datagen run "$w/b.zarr" --threads 2

@@ -109,9 +109,26 @@ TEST_CASE("float16: every half value survives half->float->half; rounding is to 
     if (std::isnan(f)) continue;
     REQUIRE(float_to_half(f) == h);
   }
-  CHECK(half_to_float(float_to_half(1.0f + 1.0f / 4096)) == 1.0f);        // halfway: to even (down)
-  CHECK(half_to_float(float_to_half(1.0f + 3.0f / 4096)) == 1.0f + 1.0f / 512);  // halfway: to even (up)
+  // At 1.0 a half's ulp is 1/1024: 0.5 ulp rounds to even (down), 1.5 ulp to even (up), 0.75 ulp up.
+  CHECK(half_to_float(float_to_half(1.0f + 1.0f / 2048)) == 1.0f);
+  CHECK(half_to_float(float_to_half(1.0f + 3.0f / 2048)) == 1.0f + 1.0f / 512);
+  CHECK(half_to_float(float_to_half(1.0f + 3.0f / 4096)) == 1.0f + 1.0f / 1024);
   CHECK(std::isinf(half_to_float(float_to_half(70000.0f))));
   CHECK(half_to_float(float_to_half(0.333333f)) == doctest::Approx(0.333333f).epsilon(1e-3));
   CHECK(half_to_float(float_to_half(1e-8f)) == 0.0f);
+}
+
+TEST_CASE("bulk float->half conversion equals the scalar reference on every float16 neighbourhood") {
+  std::vector<float> in;
+  for (uint32_t h = 0; h < 65536; h += 7) {
+    float f = half_to_float(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    in.push_back(f);
+    in.push_back(std::nextafter(f, INFINITY));
+    in.push_back(std::nextafter(f, -INFINITY));
+    in.push_back(f * 1.0001f);
+  }
+  std::vector<uint16_t> bulk(in.size());
+  floats_to_halves(in.data(), in.size(), bulk.data());
+  for (size_t i = 0; i < in.size(); ++i) REQUIRE(bulk[i] == float_to_half(in[i]));
 }
