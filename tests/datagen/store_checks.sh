@@ -19,6 +19,9 @@ python)
   init "$w/s.zarr" 12
   "$tf" --log-level warn datagen run "$w/s.zarr" --threads 2
   "$py" "$src/check_store.py" "$w/s.zarr"
+  "$tf" datagen info "$w/s.zarr" | tee "$w/info.txt"
+  grep -q "done 12, failed 0, pending 0" "$w/info.txt"
+  grep -q "D_w (mm^2/day) (n = 12)" "$w/info.txt"
   ;;
 crash)
   init "$w/a.zarr" 150; init "$w/b.zarr" 150

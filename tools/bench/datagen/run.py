@@ -4,7 +4,7 @@ time splits between solving, cropping and writing, bytes per sample on disk, and
 tumorforge against zarr-python on the same arrays with the same compressor, all in one run. Prints a table,
 writes JSON.
 
-  /usr/bin/python3 tools/bench/datagen/run.py [--atlas FILE] [--dev-samples 48] [--paper-samples 6] [--out FILE]"""
+  /usr/bin/python3 tools/bench/datagen/run.py [--atlas FILE] [--dev-samples 128] [--paper-samples 32] [--out FILE]"""
 import argparse, glob, json, os, pathlib, shutil, subprocess, sys, tempfile, time
 
 import numpy as np
@@ -58,8 +58,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--atlas", default=str(ROOT.parent / "shared/data/atlas/mni152_sri24_tissue_labels.nii.gz"))
-    ap.add_argument("--dev-samples", type=int, default=48)
-    ap.add_argument("--paper-samples", type=int, default=6)
+    ap.add_argument("--dev-samples", type=int, default=128)
+    ap.add_argument("--paper-samples", type=int, default=32)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--out", default=str(ROOT / "build/bench/datagen.json"))
     args = ap.parse_args()
