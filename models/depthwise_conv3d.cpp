@@ -1,0 +1,139 @@
+// Direct depthwise 3D convolution kernels and their autograd wrapper (see depthwise_conv3d.h).
+// Each (sample, channel) volume is independent: forward and input-gradient run one TBB task per volume; the
+// weight gradient runs one task per channel and sums over samples in a fixed order (deterministic).
+#include "models/depthwise_conv3d.h"
+
+#include <tbb/parallel_for.h>
+
+#include <vector>
+
+namespace tumorforge::models {
+namespace {
+
+// out[z,y,x] += Σ w[dz,dy,dx] · in[z+dz−p, y+dy−p, x+dx−p] over one channel volume (zero outside).
+template <typename T>
+void conv_volume(const T* in, const T* w, T bias, T* out, int64_t D, int64_t H, int64_t W, int64_t k) {
+  const int64_t p = k / 2;
+  for (int64_t z = 0; z < D; ++z)
+    for (int64_t y = 0; y < H; ++y) {
+      T* o = out + (z * H + y) * W;
+      for (int64_t x = 0; x < W; ++x) o[x] = bias;
+      for (int64_t dz = 0; dz < k; ++dz) {
+        const int64_t iz = z + dz - p;
+        if (iz < 0 || iz >= D) continue;
+        for (int64_t dy = 0; dy < k; ++dy) {
+          const int64_t iy = y + dy - p;
+          if (iy < 0 || iy >= H) continue;
+          const T* row = in + (iz * H + iy) * W;
+          for (int64_t dx = 0; dx < k; ++dx) {
+            const T wv = w[(dz * k + dy) * k + dx];
+            const int64_t off = dx - p;
+            const int64_t x0 = off < 0 ? -off : 0, x1 = off > 0 ? W - off : W;
+            for (int64_t x = x0; x < x1; ++x) o[x] += wv * row[x + off];
+          }
+        }
+      }
+    }
+}
+
+// acc[dz,dy,dx] += Σ g[z,y,x] · in[z+dz−p, y+dy−p, x+dx−p] over one channel volume.
+template <typename T>
+void grad_weight_volume(const T* g, const T* in, double* acc, int64_t D, int64_t H, int64_t W, int64_t k) {
+  const int64_t p = k / 2;
+  for (int64_t z = 0; z < D; ++z)
+    for (int64_t y = 0; y < H; ++y) {
+      const T* gr = g + (z * H + y) * W;
+      for (int64_t dz = 0; dz < k; ++dz) {
+        const int64_t iz = z + dz - p;
+        if (iz < 0 || iz >= D) continue;
+        for (int64_t dy = 0; dy < k; ++dy) {
+          const int64_t iy = y + dy - p;
+          if (iy < 0 || iy >= H) continue;
+          const T* row = in + (iz * H + iy) * W;
+          for (int64_t dx = 0; dx < k; ++dx) {
+            const int64_t off = dx - p;
+            const int64_t x0 = off < 0 ? -off : 0, x1 = off > 0 ? W - off : W;
+            T lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // independent partial sums: vectorizes, fixed order
+            int64_t x = x0;
+            for (; x + 8 <= x1; x += 8)
+              for (int l = 0; l < 8; ++l) lane[l] += gr[x + l] * row[x + l + off];
+            T tail = 0;
+            for (; x < x1; ++x) tail += gr[x] * row[x + off];
+            acc[(dz * k + dy) * k + dx] +=
+                static_cast<double>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + tail);
+          }
+        }
+      }
+    }
+}
+
+void check_args(const torch::Tensor& x, const torch::Tensor& w) {
+  TORCH_CHECK(x.dim() == 5, "depthwise_conv3d: input must be (N, C, D, H, W)");
+  TORCH_CHECK(w.dim() == 5 && w.size(1) == 1 && w.size(0) == x.size(1), "depthwise_conv3d: weight must be (C, 1, k, k, k)");
+  TORCH_CHECK(w.size(2) == w.size(3) && w.size(3) == w.size(4) && w.size(2) % 2 == 1, "depthwise_conv3d: kernel must be an odd cube");
+  TORCH_CHECK(x.device().is_cpu(), "depthwise_conv3d: the custom kernel is CPU only");
+}
+
+struct DepthwiseConv3dFn : public torch::autograd::Function<DepthwiseConv3dFn> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor w, torch::Tensor b) {
+    ctx->save_for_backward({x, w});
+    return depthwise_conv3d_forward(x, w, b);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& w = saved[1];
+    torch::Tensor g = grads[0].contiguous();
+    torch::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0))  // correlation with the flipped kernel
+      gx = depthwise_conv3d_forward(g, w.flip({2, 3, 4}).contiguous(), torch::zeros({w.size(0)}, w.options()));
+    if (ctx->needs_input_grad(1)) gw = depthwise_conv3d_grad_weight(g, x, w.size(2));
+    if (ctx->needs_input_grad(2)) gb = g.sum({0, 2, 3, 4});
+    return {gx, gw, gb};
+  }
+};
+
+}  // namespace
+
+torch::Tensor depthwise_conv3d_forward(const torch::Tensor& x_in, const torch::Tensor& w_in, const torch::Tensor& b_in) {
+  check_args(x_in, w_in);
+  torch::Tensor x = x_in.contiguous(), w = w_in.contiguous(), b = b_in.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), D = x.size(2), H = x.size(3), W = x.size(4), k = w.size(2);
+  torch::Tensor out = torch::empty_like(x);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "depthwise_conv3d_forward", [&] {
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* wp = w.data_ptr<scalar_t>();
+    const scalar_t* bp = b.data_ptr<scalar_t>();
+    scalar_t* op = out.data_ptr<scalar_t>();
+    const int64_t vol = D * H * W;
+    tbb::parallel_for(int64_t{0}, N * C, [&](int64_t nc) {
+      const int64_t c = nc % C;
+      conv_volume<scalar_t>(xp + nc * vol, wp + c * k * k * k, bp[c], op + nc * vol, D, H, W, k);
+    });
+  });
+  return out;
+}
+
+torch::Tensor depthwise_conv3d_grad_weight(const torch::Tensor& g_in, const torch::Tensor& x_in, int64_t k) {
+  torch::Tensor g = g_in.contiguous(), x = x_in.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), D = x.size(2), H = x.size(3), W = x.size(4);
+  torch::Tensor gw = torch::empty({C, 1, k, k, k}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "depthwise_conv3d_grad_weight", [&] {
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    scalar_t* out = gw.data_ptr<scalar_t>();
+    const int64_t vol = D * H * W, kk = k * k * k;
+    tbb::parallel_for(int64_t{0}, C, [&](int64_t c) {
+      std::vector<double> acc(static_cast<size_t>(kk), 0.0);
+      for (int64_t n = 0; n < N; ++n) grad_weight_volume<scalar_t>(gp + (n * C + c) * vol, xp + (n * C + c) * vol, acc.data(), D, H, W, k);
+      for (int64_t t = 0; t < kk; ++t) out[c * kk + t] = static_cast<scalar_t>(acc[static_cast<size_t>(t)]);
+    });
+  });
+  return gw;
+}
+
+torch::Tensor depthwise_conv3d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return DepthwiseConv3dFn::apply(x, weight, bias);
+}
+
+}  // namespace tumorforge::models

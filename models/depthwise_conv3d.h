@@ -1,0 +1,17 @@
+// A fast CPU depthwise 3D convolution (stride 1, "same" zero padding, odd kernel) as a LibTorch autograd op.
+// LibTorch 1.13's CPU depthwise conv3d falls back to a slow im2col path; this direct kernel (TBB over
+// channels, vectorizable row loops) computes the output, the input gradient (the same kernel with the
+// weights flipped) and the weight gradient. CUDA tensors use the built-in op.
+#pragma once
+#include <torch/torch.h>
+
+namespace tumorforge::models {
+
+// x: (N, C, D, H, W), weight: (C, 1, k, k, k), bias: (C). Differentiable in all three.
+torch::Tensor depthwise_conv3d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+// The raw kernels (exposed for tests and benchmarks).
+torch::Tensor depthwise_conv3d_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+torch::Tensor depthwise_conv3d_grad_weight(const torch::Tensor& grad_out, const torch::Tensor& x, int64_t k);
+
+}  // namespace tumorforge::models

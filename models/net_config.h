@@ -1,0 +1,28 @@
+// The architecture of a network as plain data: from a NetConfig (saved in every checkpoint and export)
+// the module is rebuilt exactly; no architecture constants live elsewhere. No LibTorch needed here.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tumorforge::models {
+
+struct NetConfig {
+  std::string kind = "surrogate";  // "surrogate" (tissue + θ -> c) or "inverse" (c + tissue -> θ)
+  std::vector<int64_t> widths{16, 32, 64, 128, 256};  // 4 encoder stages + neck (paper: 32 ... 512)
+  int64_t kernel_size = 7;       // depthwise kernel of the ConvNeXt blocks
+  int64_t input_size = 64;       // cube edge S, divisible by 16
+  int64_t n_params = 5;          // θ = (x, y, z, μ_D, μ_ρ), normalized to [-1, 1]
+  double layer_scale_init = 1e-6;
+  double mask_threshold = 0.1;   // brain mask = WM + GM >= this (the solver's th_matter)
+
+  int64_t in_channels() const { return kind == "inverse" ? 4 : 3; }
+  void validate() const;  // throws std::invalid_argument naming the field
+};
+
+void to_json(nlohmann::json& j, const NetConfig& c);
+void from_json(const nlohmann::json& j, NetConfig& c);  // unknown keys are an error
+
+}  // namespace tumorforge::models

@@ -1,0 +1,60 @@
+// The two networks, both rebuilt from a NetConfig:
+// - SurrogateNet (forward model): tissue (N, 3, S, S, S) + normalized θ (N, 5) -> concentration (N, 1, S, S, S),
+//   a 3D ConvNeXt U-Net; θ enters at the neck through a linear layer; sigmoid output times the brain mask.
+// - InverseNet (direct inverse): concentration + tissue (N, 4, S, S, S) -> normalized θ in (-1, 1) (tanh),
+//   the same encoder, global average pooling and a linear head.
+#pragma once
+#include <torch/torch.h>
+
+#include "models/convnext.h"
+#include "models/net_config.h"
+
+namespace tumorforge::models {
+
+// Stem (conv 3³) and four stages of [ConvNeXt block -> skip, ChannelNorm + conv k=2 s=2], then the neck block.
+class EncoderImpl : public torch::nn::Module {
+ public:
+  explicit EncoderImpl(const NetConfig& c);
+  // Returns the neck output; fills `skips` (stage outputs before downsampling) when given.
+  torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* skips = nullptr);
+
+ private:
+  torch::nn::Conv3d stem{nullptr};
+  torch::nn::ModuleList blocks, norms, downs;
+  ConvNeXtBlock neck{nullptr};
+};
+TORCH_MODULE(Encoder);
+
+class SurrogateNetImpl : public torch::nn::Module {
+ public:
+  explicit SurrogateNetImpl(const NetConfig& c);
+  torch::Tensor forward(const torch::Tensor& tissue, const torch::Tensor& theta);
+  torch::Tensor brain_mask(const torch::Tensor& tissue) const;  // (N, 1, S, S, S) float
+  const NetConfig& config() const { return config_; }
+
+ private:
+  NetConfig config_;
+  Encoder encoder{nullptr};
+  torch::nn::Linear theta_embed{nullptr};
+  torch::nn::ModuleList ups, fuse, blocks;
+  torch::nn::Conv3d head{nullptr};
+};
+TORCH_MODULE(SurrogateNet);
+
+class InverseNetImpl : public torch::nn::Module {
+ public:
+  explicit InverseNetImpl(const NetConfig& c);
+  torch::Tensor forward(const torch::Tensor& concentration, const torch::Tensor& tissue);  // -> (N, 5)
+  const NetConfig& config() const { return config_; }
+
+ private:
+  NetConfig config_;
+  Encoder encoder{nullptr};
+  torch::nn::Linear head{nullptr};
+};
+TORCH_MODULE(InverseNet);
+
+// "cpu" | "cuda" | "auto" (CUDA when available); throws naming the flag for anything else or missing CUDA.
+torch::Device parse_device(const std::string& name);
+
+}  // namespace tumorforge::models

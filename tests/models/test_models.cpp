@@ -1,0 +1,105 @@
+// Networks and the custom depthwise op: shapes and the brain mask, the custom op against LibTorch's conv3d
+// (outputs and every gradient, float64), and d(output)/dθ against central finite differences.
+#include <doctest/doctest.h>
+#include <torch/torch.h>
+
+#include "models/depthwise_conv3d.h"
+#include "models/networks.h"
+
+using namespace tumorforge::models;
+
+namespace {
+
+NetConfig tiny(const std::string& kind) {
+  NetConfig c;
+  c.kind = kind;
+  c.widths = {4, 6, 8, 10, 12};
+  c.kernel_size = 3;
+  c.input_size = 16;
+  c.layer_scale_init = 0.5;  // not 1e-6: the blocks must matter for the gradient checks
+  return c;
+}
+
+torch::Tensor tissue_batch(int64_t n, int64_t s) {
+  auto wm = torch::rand({n, 1, s, s, s}, torch::kDouble);
+  auto gm = (1 - wm) * torch::rand({n, 1, s, s, s}, torch::kDouble);
+  auto keep = (torch::rand({n, 1, s, s, s}, torch::kDouble) > 0.2).to(torch::kDouble);  // 20% background
+  return torch::cat({wm * keep, gm * keep, (1 - wm - gm) * keep}, 1);
+}
+
+}  // namespace
+
+TEST_CASE("surrogate and inverse produce the documented shapes; the surrogate is zero outside the brain mask") {
+  torch::manual_seed(0);
+  SurrogateNet s(tiny("surrogate"));
+  InverseNet inv(tiny("inverse"));
+  auto tissue = tissue_batch(2, 16).to(torch::kFloat);
+  auto theta = torch::rand({2, 5}) * 2 - 1;
+  auto c = s->forward(tissue, theta);
+  CHECK(c.sizes() == torch::IntArrayRef({2, 1, 16, 16, 16}));
+  auto mask = s->brain_mask(tissue);
+  CHECK(c.masked_select(mask == 0).abs().max().item<float>() == 0.0f);
+  CHECK(c.masked_select(mask > 0).min().item<float>() > 0.0f);
+  auto t = inv->forward(c, tissue);
+  CHECK(t.sizes() == torch::IntArrayRef({2, 5}));
+  CHECK(t.abs().max().item<float>() < 1.0f);
+  CHECK_THROWS_WITH(s->forward(tissue.narrow(2, 0, 8), theta), doctest::Contains("tissue must be"));
+  NetConfig bad = tiny("surrogate");
+  bad.input_size = 24;
+  CHECK_THROWS_WITH(SurrogateNet{bad}, doctest::Contains("multiple of 16"));
+}
+
+TEST_CASE("custom depthwise conv3d equals LibTorch's conv3d in output and all gradients (float64)") {
+  torch::manual_seed(1);
+  for (int64_t k : {3, 7}) {
+    CAPTURE(k);
+    auto x = torch::randn({2, 3, 9, 8, 11}, torch::kDouble).requires_grad_();
+    auto w = torch::randn({3, 1, k, k, k}, torch::kDouble).requires_grad_();
+    auto b = torch::randn({3}, torch::kDouble).requires_grad_();
+    auto gout = torch::randn({2, 3, 9, 8, 11}, torch::kDouble);
+    auto ours = depthwise_conv3d(x, w, b);
+    auto gx = torch::autograd::grad({ours}, {x, w, b}, {gout});
+    auto ref = torch::conv3d(x, w, b, 1, k / 2, 1, 3);
+    auto rx = torch::autograd::grad({ref}, {x, w, b}, {gout});
+    CHECK(torch::allclose(ours, ref, 1e-12, 1e-12));
+    for (int i = 0; i < 3; ++i) CHECK(torch::allclose(gx[i], rx[i], 1e-10, 1e-10));
+  }
+  // Central differences on the op itself (independent of LibTorch's autograd).
+  auto x = torch::randn({1, 2, 5, 5, 5}, torch::kDouble);
+  auto w = torch::randn({2, 1, 3, 3, 3}, torch::kDouble).requires_grad_();
+  auto b = torch::zeros({2}, torch::kDouble);
+  auto loss = depthwise_conv3d(x, w, b).pow(2).sum();
+  auto gw = torch::autograd::grad({loss}, {w})[0];
+  auto wd = w.detach().clone();
+  for (int64_t idx : {0, 13, 40}) {
+    const double eps = 1e-6;
+    auto plus = wd.clone(), minus = wd.clone();
+    plus.view(-1)[idx] += eps;
+    minus.view(-1)[idx] -= eps;
+    double fd = (depthwise_conv3d_forward(x, plus, b).pow(2).sum().item<double>() -
+                 depthwise_conv3d_forward(x, minus, b).pow(2).sum().item<double>()) / (2 * eps);
+    CHECK(gw.view(-1)[idx].item<double>() == doctest::Approx(fd).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("surrogate gradient with respect to theta matches central finite differences (float64)") {
+  torch::manual_seed(2);
+  SurrogateNet s(tiny("surrogate"));
+  s->to(torch::kDouble);
+  s->eval();
+  for (auto& p : s->parameters()) p.set_requires_grad(false);  // frozen, as in the inversion
+  auto tissue = tissue_batch(1, 16);
+  auto weights = torch::randn({1, 1, 16, 16, 16}, torch::kDouble);
+  auto theta = (torch::rand({1, 5}, torch::kDouble) * 1.6 - 0.8).requires_grad_();
+  auto f = [&](const torch::Tensor& t) { return (s->forward(tissue, t) * weights).sum(); };
+  auto g = torch::autograd::grad({f(theta)}, {theta})[0];
+  for (int64_t i = 0; i < 5; ++i) {
+    const double eps = 1e-5;
+    auto tp = theta.detach().clone(), tm = theta.detach().clone();
+    tp[0][i] += eps;
+    tm[0][i] -= eps;
+    double fd = (f(tp).item<double>() - f(tm).item<double>()) / (2 * eps);
+    CAPTURE(i);
+    CHECK(g[0][i].item<double>() == doctest::Approx(fd).epsilon(1e-6));
+  }
+}
