@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -81,6 +82,56 @@ CLI::Validator positive_finite() {
         return "must be a positive finite number, got '" + text + "'";
       },
       "POSITIVE");
+}
+
+std::string flag_of(std::string key) {
+  std::replace(key.begin(), key.end(), '_', '-');
+  return "--" + key;
+}
+
+JsonFlags::JsonFlags(CLI::App* cmd, const nlohmann::json& defaults, const std::map<std::string, std::string>& help,
+                     const std::vector<std::string>& skip)
+    : cmd_(cmd), defaults_(defaults), values_(std::make_shared<std::map<std::string, std::string>>()) {
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    if (std::find(skip.begin(), skip.end(), it.key()) != skip.end()) continue;
+    auto h = help.find(it.key());
+    std::string text = h != help.end() ? h->second : "";
+    std::string def = it->is_string() ? it->get<std::string>() : it->dump();
+    cmd->add_option(flag_of(it.key()), (*values_)[it.key()], text + " [" + def + "]");
+  }
+}
+
+nlohmann::json JsonFlags::collect() const {
+  nlohmann::json given = nlohmann::json::object();
+  for (const auto& [key, text] : *values_) {
+    if (cmd_->get_option(flag_of(key))->count() == 0) continue;
+    const nlohmann::json& d = defaults_.at(key);
+    try {
+      size_t used = 0;
+      if (d.is_boolean()) {
+        if (text != "true" && text != "false") throw std::invalid_argument("");
+        given[key] = text == "true";
+      } else if (d.is_number_integer() || d.is_number_unsigned()) {
+        given[key] = std::stoll(text, &used);
+        if (used != text.size()) throw std::invalid_argument("");
+      } else if (d.is_number()) {
+        given[key] = std::stod(text, &used);
+        if (used != text.size()) throw std::invalid_argument("");
+      } else if (d.is_array()) {
+        nlohmann::json arr = nlohmann::json::array();
+        std::stringstream ss(text);
+        std::string part;
+        while (std::getline(ss, part, ',')) arr.push_back(std::stoll(part));
+        given[key] = arr;
+      } else {
+        given[key] = text;
+      }
+    } catch (const std::exception&) {
+      throw std::invalid_argument(flag_of(key) + " '" + text + "': expected " +
+                                  (d.is_boolean() ? "true or false" : d.is_array() ? "comma-separated integers" : "a number"));
+    }
+  }
+  return given;
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) { solver::write_text_atomic(path, j.dump(2) + "\n"); }

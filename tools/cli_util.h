@@ -2,7 +2,10 @@
 #pragma once
 #include <array>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -35,5 +38,20 @@ std::array<int64_t, 3> parse_int_triple(const std::string& text, const std::stri
 CLI::Validator positive_finite();
 
 void write_json(const std::string& path, const nlohmann::json& j);  // pretty, atomic
+
+// Flags generated from a config's JSON keys (`dw_min` -> `--dw-min`), so flags, config-file keys and the
+// stored JSON share names. `collect()` returns only the flags given, typed like the defaults.
+class JsonFlags {
+ public:
+  JsonFlags(CLI::App* cmd, const nlohmann::json& defaults, const std::map<std::string, std::string>& help,
+            const std::vector<std::string>& skip = {});
+  nlohmann::json collect() const;
+
+ private:
+  CLI::App* cmd_;
+  nlohmann::json defaults_;
+  std::shared_ptr<std::map<std::string, std::string>> values_;
+};
+std::string flag_of(std::string key);  // "dw_min" -> "--dw-min"
 
 }  // namespace tumorforge::cli

@@ -41,13 +41,7 @@ const std::map<std::string, std::string>& init_help() {
   return h;
 }
 
-std::string flag_of(std::string key) {
-  std::replace(key.begin(), key.end(), '_', '-');
-  return "--" + key;
-}
-
 void register_init(CLI::App& datagen) {
-  auto values = std::make_shared<std::map<std::string, std::string>>();
   auto preset = std::make_shared<std::string>("paper");
   auto out = std::make_shared<std::string>();
   CLI::App* cmd = datagen.add_subcommand("init", "Create a dataset store: all metadata, the anatomy and empty per-sample arrays.\n"
@@ -57,33 +51,22 @@ void register_init(CLI::App& datagen) {
                                        "ranges, stop by time), dev (2 mm phantom/atlas, crop 64, for 2-core machines)")
       ->check(CLI::IsMember({"paper", "lmi", "dev"}))->capture_default_str();
   cmd->add_option("--out", *out, "the store to create (a directory, e.g. train.zarr); must not exist")->required();
+  std::map<std::string, std::string> help = init_help();
   nlohmann::json keys = datagen::preset_config("paper");
   for (auto it = keys.begin(); it != keys.end(); ++it) {
-    const std::string key = it.key();
-    if (key == "preset") continue;
-    std::string help;
-    auto h = init_help().find(key);
-    if (h != init_help().end()) help = h->second;
-    else if (key.size() > 5 && key.compare(key.size() - 5, 5, "_dist") == 0) help = "uniform | loguniform | fixed" + std::string(key.rfind("stop_volume", 0) == 0 ? " | none" : "");
-    else if (key.size() > 4 && key.compare(key.size() - 4, 4, "_min") == 0) help = "lower bound (units: dw mm^2/day, rho 1/day, volume mm^3, time days)";
-    else help = "upper bound";
-    cmd->add_option(flag_of(key), (*values)[key], help);
+    const std::string& key = it.key();
+    if (help.count(key)) continue;
+    if (key.size() > 5 && key.compare(key.size() - 5, 5, "_dist") == 0)
+      help[key] = "uniform | loguniform | fixed" + std::string(key.rfind("stop_volume", 0) == 0 ? " | none" : "");
+    else if (key.size() > 4 && key.compare(key.size() - 4, 4, "_min") == 0)
+      help[key] = "lower bound (dw mm^2/day, rho 1/day, volume mm^3, time days)";
+    else if (key.size() > 4 && key.compare(key.size() - 4, 4, "_max") == 0)
+      help[key] = "upper bound";
   }
-  cmd->callback([values, preset, out, cmd] {
+  auto flags = std::make_shared<JsonFlags>(cmd, keys, help, std::vector<std::string>{"preset"});
+  cmd->callback([flags, preset, out] {
     datagen::DatagenConfig cfg = datagen::preset_config(*preset);
-    nlohmann::json defaults = cfg, given = nlohmann::json::object();
-    for (const auto& [key, text] : *values) {
-      if (cmd->get_option(flag_of(key))->count() == 0) continue;
-      const nlohmann::json& d = defaults.at(key);
-      try {
-        if (d.is_boolean()) given[key] = (text == "true" || text == "1" || text == "yes");
-        else if (d.is_number_integer() || d.is_number_unsigned()) given[key] = std::stoll(text);
-        else if (d.is_number()) given[key] = std::stod(text);
-        else given[key] = text;
-      } catch (const std::exception&) {
-        throw std::invalid_argument(flag_of(key) + " '" + text + "': expected a number");
-      }
-    }
+    nlohmann::json given = flags->collect();
     if ((given.contains("tissue_labels") || given.contains("wm")) && !given.contains("phantom")) given["phantom"] = 0;
     datagen::merge_json(given, cfg);
     datagen::DatasetStore::init(*out, cfg);

@@ -6,4 +6,6 @@ namespace tumorforge::cli {
 void register_phantom(CLI::App& app);
 void register_simulate(CLI::App& app);
 void register_datagen(CLI::App& app);
+void register_train(CLI::App& app);   // needs LibTorch
+void register_export(CLI::App& app);  // needs LibTorch
 }  // namespace tumorforge::cli

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   cli::register_phantom(app);
   cli::register_simulate(app);
   cli::register_datagen(app);
+#ifdef TUMORFORGE_WITH_TORCH
+  cli::register_train(app);
+  cli::register_export(app);
+#endif
 
   try {
     std::vector<std::string> args = cli::expand_config_args(argc, argv);

@@ -1,0 +1,150 @@
+// HDF5 bundle writing and reading (see bundle.h), on the HDF5 C API.
+#include "models/bundle.h"
+
+#include <hdf5.h>
+
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "solver/atomic_file.h"
+
+namespace tumorforge::models {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+
+struct H5Handle {  // closes any HDF5 id with its own close function
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~H5Handle() {
+    if (id >= 0) close(id);
+  }
+};
+
+void write_string_attr(hid_t loc, const std::string& name, const std::string& value) {
+  // Variable-length UTF-8: h5py returns these as str.
+  H5Handle type{H5Tcopy(H5T_C_S1), H5Tclose};
+  H5Tset_size(type.id, H5T_VARIABLE);
+  H5Tset_cset(type.id, H5T_CSET_UTF8);
+  H5Handle space{H5Screate(H5S_SCALAR), H5Sclose};
+  H5Handle attr{H5Acreate2(loc, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+  const char* text = value.c_str();
+  if (attr.id < 0 || H5Awrite(attr.id, type.id, &text) < 0) throw std::runtime_error("cannot write attribute " + name);
+}
+
+std::string read_string_attr(hid_t loc, const std::string& name) {
+  if (H5Aexists(loc, name.c_str()) <= 0) throw std::runtime_error("missing attribute '" + name + "'");
+  H5Handle attr{H5Aopen(loc, name.c_str(), H5P_DEFAULT), H5Aclose};
+  H5Handle type{H5Aget_type(attr.id), H5Tclose};
+  if (H5Tget_class(type.id) != H5T_STRING) throw std::runtime_error("attribute '" + name + "' is not a string");
+  if (H5Tis_variable_str(type.id) > 0) {
+    char* buf = nullptr;
+    H5Handle mem{H5Tcopy(H5T_C_S1), H5Tclose};
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    if (H5Aread(attr.id, mem.id, &buf) < 0) throw std::runtime_error("cannot read attribute " + name);
+    std::string s(buf ? buf : "");
+    H5free_memory(buf);
+    return s;
+  }
+  size_t n = H5Tget_size(type.id);
+  std::string s(n, '\0');
+  if (H5Aread(attr.id, type.id, s.data()) < 0) throw std::runtime_error("cannot read attribute " + name);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
+herr_t collect_attr(hid_t, const char* name, const H5A_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
+}  // namespace
+
+void write_bundle(const std::string& path, const NetConfig& config, const nlohmann::json& meta, const torch::nn::Module& module) {
+  solver::ensure_parent_dir(path);
+  solver::TempFile tmp(path);
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  {
+    H5Handle file{H5Fcreate(tmp.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+    if (file.id < 0) fail(path, "cannot create HDF5 file");
+    nlohmann::json cfg = config;
+    write_string_attr(file.id, "format", "tumorforge.model_bundle/1");
+    write_string_attr(file.id, "config", cfg.dump());
+    for (auto it = meta.begin(); it != meta.end(); ++it) write_string_attr(file.id, it.key(), it.value().dump());
+    H5Handle group{H5Gcreate2(file.id, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
+    for (const auto& item : module.named_parameters(true)) {
+      torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
+      std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+      H5Handle space{H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose};
+      H5Handle ds{H5Dcreate2(group.id, item.key().c_str(), H5T_IEEE_F32LE, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose};
+      if (ds.id < 0 || H5Dwrite(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0)
+        fail(path, "cannot write weight " + item.key());
+    }
+  }
+  tmp.commit();
+}
+
+Bundle read_bundle(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (!std::filesystem::exists(path)) fail(path, "no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "not an HDF5 file (corrupt or truncated?)");
+  H5Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  if (file.id < 0) fail(path, "cannot open HDF5 file");
+  Bundle b;
+  try {
+    if (read_string_attr(file.id, "format") != "tumorforge.model_bundle/1") fail(path, "not a tumorforge model bundle");
+    b.config = nlohmann::json::parse(read_string_attr(file.id, "config")).get<NetConfig>();
+    b.config.validate();
+    std::vector<std::string> attrs;
+    H5Aiterate2(file.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attr, &attrs);
+    for (const auto& n : attrs)
+      if (n != "format" && n != "config") b.meta[n] = nlohmann::json::parse(read_string_attr(file.id, n));
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()).rfind(path, 0) == 0) throw;
+    fail(path, e.what());
+  } catch (const std::exception& e) {
+    fail(path, std::string("damaged metadata (") + e.what() + ")");
+  }
+  if (H5Lexists(file.id, "weights", H5P_DEFAULT) <= 0) fail(path, "no /weights group");
+  H5Handle group{H5Gopen2(file.id, "weights", H5P_DEFAULT), H5Gclose};
+  std::vector<std::string> names;
+  H5Literate(group.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &names);
+  for (const auto& n : names) {
+    H5Handle ds{H5Dopen2(group.id, n.c_str(), H5P_DEFAULT), H5Dclose};
+    H5Handle space{H5Dget_space(ds.id), H5Sclose};
+    int rank = H5Sget_simple_extent_ndims(space.id);
+    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    std::vector<int64_t> shape(dims.begin(), dims.end());
+    torch::Tensor t = torch::empty(shape, torch::kFloat);
+    if (H5Dread(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0) fail(path, "cannot read weight " + n);
+    b.weights[n] = t;
+  }
+  return b;
+}
+
+void load_weights(const Bundle& b, torch::nn::Module& module, const std::string& path) {
+  torch::NoGradGuard no_grad;
+  size_t used = 0;
+  for (auto& item : module.named_parameters(true)) {
+    auto it = b.weights.find(item.key());
+    if (it == b.weights.end()) fail(path, "weight '" + item.key() + "' is missing (bundle and model config disagree)");
+    if (it->second.sizes() != item.value().sizes()) {
+      std::ostringstream s;
+      s << "weight '" << item.key() << "' has shape " << it->second.sizes() << ", the model expects " << item.value().sizes();
+      fail(path, s.str());
+    }
+    item.value().copy_(it->second.to(item.value().device(), item.value().scalar_type()));
+    ++used;
+  }
+  if (used != b.weights.size()) fail(path, std::to_string(b.weights.size() - used) + " tensors in the bundle do not belong to the model");
+}
+
+}  // namespace tumorforge::models

@@ -1,0 +1,57 @@
+// Export of a training run to a model bundle (see export_run.h).
+#include "train/export_run.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "models/bundle.h"
+#include "models/networks.h"
+#include "solver/provenance.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace tumorforge::train {
+
+std::string export_run(const std::string& run_dir, bool best, const std::string& out) {
+  if (!fs::exists(run_dir + "/config.json")) throw std::invalid_argument(run_dir + ": not a training run (no config.json)");
+  std::ifstream in(run_dir + "/config.json");
+  nlohmann::json cfg = nlohmann::json::parse(in);
+  models::NetConfig nc = cfg.at("net").get<models::NetConfig>();
+  std::string ck;
+  if (best) {
+    ck = run_dir + "/best";
+    if (!fs::exists(ck + "/COMPLETE")) throw std::invalid_argument(run_dir + ": no complete best checkpoint (no validation yet?)");
+  } else {
+    auto n = newest_checkpoint(run_dir);
+    if (!n) throw std::invalid_argument(run_dir + ": no complete checkpoint");
+    ck = *n;
+  }
+  std::shared_ptr<torch::nn::Module> module;
+  if (nc.kind == "surrogate") module = models::SurrogateNet(nc).ptr();
+  else module = models::InverseNet(nc).ptr();
+  nlohmann::json state = load_checkpoint(ck, *module, nullptr);
+  // The newest validation record at or before this checkpoint's step.
+  nlohmann::json metrics;
+  std::ifstream log(run_dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(log, line)) {
+    try {
+      auto r = nlohmann::json::parse(line);
+      if (r.value("kind", "") == "val" && r.value("step", int64_t{0}) <= state.at("step").get<int64_t>()) metrics = r;
+    } catch (const std::exception&) {
+    }
+  }
+  nlohmann::json meta = {{"theta_range", cfg.at("theta_range")},
+                         {"data", cfg.at("data")},
+                         {"train_config", cfg.at("train")},
+                         {"metrics", metrics},
+                         {"checkpoint", {{"dir", ck}, {"step", state.at("step")}, {"param_sha256", state.at("param_sha256")}}},
+                         {"training_provenance", cfg.at("provenance")},
+                         {"provenance", solver::provenance({})}};
+  models::write_bundle(out, nc, meta, *module);
+  return ck;
+}
+
+}  // namespace tumorforge::train

@@ -1,0 +1,177 @@
+// Store reading and the prefetching loader (see loader.h).
+#include "train/loader.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tumorforge::train {
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
+  const uint64_t base = splitmix64(seed) ^ splitmix64(0x5eed0000ull + static_cast<uint64_t>(epoch));
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = static_cast<int64_t>(splitmix64(base + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1));
+    std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(j)]);
+  }
+  return p;
+}
+
+StoreReader::StoreReader(const std::string& path) : store_(datagen::DatasetStore::open(path)) {
+  crop_ = store_.config().crop;
+  const auto status = store_.read_status();
+  for (size_t i = 0; i < status.size(); ++i)
+    if (status[i] == datagen::kDone) done_.push_back(static_cast<int64_t>(i));
+  if (done_.empty()) throw std::invalid_argument(path + ": no finished samples (run `tumorforge datagen run` first)");
+  atlas_dims_ = store_.store_level().grid.dims;
+  const auto& d = atlas_dims_;
+  for (auto [name, field] : {std::pair<const char*, std::vector<float>*>{"wm", &wm_}, {"gm", &gm_}, {"csf", &csf_}})
+    *field = store_.array(std::string("atlas/") + name).read<float>({0, 0, 0, 0}, {1, d[0], d[1], d[2]});
+  auto range = store_.attrs().at("theta_range");
+  lo_ = torch::tensor(range.at("lo").get<std::vector<float>>());
+  hi_ = torch::tensor(range.at("hi").get<std::vector<float>>());
+}
+
+torch::Tensor StoreReader::normalize_theta(const torch::Tensor& t) const {
+  return 2 * (t - lo_.to(t.device())) / (hi_ - lo_).to(t.device()) - 1;
+}
+
+torch::Tensor StoreReader::denormalize_theta(const torch::Tensor& t) const {
+  return (t + 1) / 2 * (hi_ - lo_).to(t.device()) + lo_.to(t.device());
+}
+
+nlohmann::json StoreReader::description() const {
+  nlohmann::json cfg = store_.config();
+  return {{"store", store_.path()},
+          {"crop", crop_},
+          {"store_grid", store_.attrs().at("store_grid")},
+          {"sim_grid", store_.attrs().at("sim_grid")},
+          {"anatomy", store_.attrs().at("atlases")},
+          {"anatomy_inputs", store_.attrs().at("provenance").at("inputs")},
+          {"config", cfg},
+          {"samples_done", done_.size()}};
+}
+
+Batch StoreReader::read(const std::vector<int64_t>& indices) const {
+  const int64_t S = crop_, B = static_cast<int64_t>(indices.size());
+  Batch b;
+  b.indices = indices;
+  b.tissue = torch::zeros({B, 3, S, S, S});
+  b.concentration = torch::empty({B, 1, S, S, S});
+  torch::Tensor raw_theta = torch::empty({B, 5});
+  const auto& d = atlas_dims_;
+  auto conc = store_.array("concentration"), theta = store_.array("theta"), origin = store_.array("crop_origin");
+  for (int64_t n = 0; n < B; ++n) {
+    const int64_t i = indices[static_cast<size_t>(n)];
+    auto c = conc.read<float>({i, 0, 0, 0}, {1, S, S, S});
+    std::copy(c.begin(), c.end(), b.concentration[n].data_ptr<float>());
+    auto t = theta.read<float>({i, 0}, {1, 5});
+    std::copy(t.begin(), t.end(), raw_theta[n].data_ptr<float>());
+    auto o = origin.read<int32_t>({i, 0}, {1, 3});
+    float* dst = b.tissue[n].data_ptr<float>();
+    for (int ch = 0; ch < 3; ++ch) {
+      const std::vector<float>& src = ch == 0 ? wm_ : ch == 1 ? gm_ : csf_;
+      float* out = dst + ch * S * S * S;
+      for (int64_t x = 0; x < S; ++x) {
+        int64_t gx = o[0] + x;
+        if (gx < 0 || gx >= d[0]) continue;
+        for (int64_t y = 0; y < S; ++y) {
+          int64_t gy = o[1] + y;
+          if (gy < 0 || gy >= d[1]) continue;
+          for (int64_t z = 0; z < S; ++z) {
+            int64_t gz = o[2] + z;
+            if (gz < 0 || gz >= d[2]) continue;
+            out[(x * S + y) * S + z] = src[static_cast<size_t>((gx * d[1] + gy) * d[2] + gz)];
+          }
+        }
+      }
+    }
+  }
+  b.theta = normalize_theta(raw_theta);
+  return b;
+}
+
+Loader::Loader(const StoreReader& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start)
+    : reader_(reader), batch_size_(batch_size), prefetch_(prefetch), seed_(seed), state_(start) {
+  per_epoch_ = static_cast<int64_t>(reader.done().size()) / batch_size;
+  if (per_epoch_ < 1)
+    throw std::invalid_argument("batch size " + std::to_string(batch_size) + " exceeds the " +
+                                std::to_string(reader.done().size()) + " finished samples of " + reader.store().path());
+  next_global_ = produce_ = start.epoch * per_epoch_ + start.batch;
+  for (int64_t t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+}
+
+Loader::~Loader() {
+  {
+    std::lock_guard<std::mutex> lock(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+std::vector<int64_t> Loader::batch_indices(int64_t global) const {
+  const int64_t epoch = global / per_epoch_, b = global % per_epoch_;
+  auto it = perm_cache_.find(epoch);
+  if (it == perm_cache_.end()) {
+    if (perm_cache_.size() > 2) perm_cache_.erase(perm_cache_.begin());
+    it = perm_cache_.emplace(epoch, epoch_permutation(static_cast<int64_t>(reader_.done().size()), seed_, epoch)).first;
+  }
+  std::vector<int64_t> idx;
+  for (int64_t k = 0; k < batch_size_; ++k) idx.push_back(reader_.done()[static_cast<size_t>(it->second[static_cast<size_t>(b * batch_size_ + k)])]);
+  return idx;
+}
+
+void Loader::work() {
+  while (true) {
+    int64_t g;
+    std::vector<int64_t> idx;
+    {
+      std::unique_lock<std::mutex> lock(m_);
+      cv_.wait(lock, [&] { return stop_ || produce_ < next_global_ + prefetch_; });
+      if (stop_) return;
+      g = produce_++;
+      idx = batch_indices(g);
+    }
+    Batch b;
+    try {
+      b = reader_.read(idx);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(m_);
+      error_ = e.what();
+      cv_.notify_all();
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      ready_[g] = std::move(b);
+    }
+    cv_.notify_all();
+  }
+}
+
+Batch Loader::next() {
+  std::unique_lock<std::mutex> lock(m_);
+  const int64_t g = next_global_;
+  cv_.wait(lock, [&] { return ready_.count(g) > 0 || !error_.empty(); });
+  if (!ready_.count(g)) throw std::runtime_error("data loader: " + error_);
+  Batch b = std::move(ready_[g]);
+  ready_.erase(g);
+  ++next_global_;
+  state_ = {next_global_ / per_epoch_, next_global_ % per_epoch_};
+  lock.unlock();
+  cv_.notify_all();
+  return b;
+}
+
+}  // namespace tumorforge::train

@@ -1,0 +1,82 @@
+// Training data from dataset stores: samples as tensors (tissue crop cut from the store's atlas by
+// crop_origin, concentration crop, normalized θ), and a loader with background reader threads and a bounded
+// prefetch queue. Batches come in a seeded order that depends only on (seed, epoch); the position
+// (epoch, batch) is the loader's whole state, saved in checkpoints for exact resume.
+#pragma once
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "datagen/dataset_store.h"
+
+namespace tumorforge::train {
+
+struct Batch {
+  torch::Tensor tissue;         // (B, 3, S, S, S) WM, GM, CSF fractions
+  torch::Tensor concentration;  // (B, 1, S, S, S)
+  torch::Tensor theta;          // (B, 5) normalized to [-1, 1]
+  std::vector<int64_t> indices;  // sample indices in the store
+};
+
+class StoreReader {
+ public:
+  explicit StoreReader(const std::string& path);
+  const datagen::DatasetStore& store() const { return store_; }
+  int64_t crop() const { return crop_; }
+  const std::vector<int64_t>& done() const { return done_; }  // indices of finished samples
+  Batch read(const std::vector<int64_t>& indices) const;
+  torch::Tensor normalize_theta(const torch::Tensor& theta) const;    // raw -> [-1, 1]
+  torch::Tensor denormalize_theta(const torch::Tensor& theta) const;  // [-1, 1] -> raw
+  nlohmann::json theta_range() const { return store_.attrs().at("theta_range"); }
+  nlohmann::json description() const;  // grid, spacing, crop, ranges, anatomy source: for exports
+
+ private:
+  datagen::DatasetStore store_;
+  int64_t crop_ = 0;
+  std::vector<int64_t> done_;
+  std::array<int64_t, 3> atlas_dims_{};
+  std::vector<float> wm_, gm_, csf_;  // stored-grid anatomy, C order (x, y, z)
+  torch::Tensor lo_, hi_;
+};
+
+struct LoaderState {
+  int64_t epoch = 0, batch = 0;  // next batch to hand out
+};
+
+class Loader {
+ public:
+  Loader(const StoreReader& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start);
+  ~Loader();
+  Batch next();
+  LoaderState state() const { return state_; }  // position of the next batch
+  int64_t batches_per_epoch() const { return per_epoch_; }
+
+ private:
+  std::vector<int64_t> batch_indices(int64_t global) const;
+  void work();
+  const StoreReader& reader_;
+  int64_t batch_size_, per_epoch_, prefetch_;
+  uint64_t seed_;
+  LoaderState state_;
+  int64_t next_global_ = 0, produce_ = 0;  // next batch the consumer wants / a worker should read
+  mutable std::map<int64_t, std::vector<int64_t>> perm_cache_;
+  std::map<int64_t, Batch> ready_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::string error_;
+  std::vector<std::thread> workers_;
+};
+
+// The order of samples in an epoch: a seeded Fisher-Yates shuffle of `n` (splitmix64, no library RNG).
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch);
+
+}  // namespace tumorforge::train

@@ -1,0 +1,27 @@
+// Field metrics (see metrics.h), computed in double.
+#include "train/metrics.h"
+
+#include <cmath>
+
+namespace tumorforge::train {
+
+FieldMetrics field_metrics(const torch::Tensor& pred_in, const torch::Tensor& target_in, const torch::Tensor& mask_in,
+                           double thr) {
+  auto p = pred_in.to(torch::kCPU, torch::kDouble), t = target_in.to(torch::kCPU, torch::kDouble);
+  auto m = mask_in.to(torch::kCPU, torch::kDouble) > 0.5;
+  auto pm = p.masked_select(m), tm = t.masked_select(m);
+  FieldMetrics r;
+  if (pm.numel() == 0) return r;
+  auto d = pm - tm;
+  r.mse = d.pow(2).mean().item<double>();
+  r.mae = d.abs().mean().item<double>();
+  auto pc = pm - pm.mean(), tc = tm - tm.mean();
+  double den = std::sqrt(pc.pow(2).sum().item<double>() * tc.pow(2).sum().item<double>());
+  r.ncc = den > 0 ? (pc * tc).sum().item<double>() / den : 0.0;
+  auto ps = pm >= thr, ts = tm >= thr;
+  double inter = (ps & ts).sum().item<double>(), total = ps.sum().item<double>() + ts.sum().item<double>();
+  r.dice = total > 0 ? 2 * inter / total : 1.0;
+  return r;
+}
+
+}  // namespace tumorforge::train

@@ -1,0 +1,44 @@
+// Every setting of a training run in one typed config (nanoGPT style): saved in each checkpoint and in the
+// export, so a run is reproduced from its own files. `tumorforge train` flags are generated from these keys.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tumorforge::train {
+
+struct TrainConfig {
+  std::string model = "surrogate";  // surrogate | inverse
+  std::vector<int64_t> widths{16, 32, 64, 128, 256};
+  int64_t kernel_size = 7;
+  double layer_scale_init = 1e-6;
+  std::string train, val;           // dataset stores
+  double lr = 1e-4;                 // Adam (paper)
+  int64_t batch = 3;                // (paper)
+  int64_t max_steps = 2000;
+  std::string schedule = "constant";  // constant | cosine (with linear warm-up)
+  int64_t warmup_steps = 0;
+  double grad_clip = 1.0;           // max global grad norm; 0 = off
+  std::string loss_region = "mask";  // surrogate MSE over the brain mask, or the whole volume
+  std::string device = "auto";      // cpu | cuda | auto
+  bool bf16 = true;                 // bf16 autocast on CUDA (ignored on CPU)
+  int64_t threads = 0;              // CPU intra-op threads (0 = all cores)
+  uint64_t seed = 0;                // weights and shuffling
+  int64_t val_every = 200;          // steps
+  int64_t val_limit = 0;            // validate on at most this many samples (0 = all)
+  double checkpoint_minutes = 30;
+  int64_t checkpoint_every = 0;     // also every N steps (0 = off)
+  int64_t keep_last = 2;
+  int64_t log_every = 10;
+  int64_t loader_threads = 2;
+  int64_t prefetch = 8;             // batches read ahead
+
+  void validate() const;
+};
+
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void merge_json(const nlohmann::json& j, TrainConfig& c);  // unknown keys are an error
+
+}  // namespace tumorforge::train

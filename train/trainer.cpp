@@ -1,0 +1,273 @@
+// The training loop (see trainer.h).
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <ATen/autocast_mode.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "models/networks.h"
+#include "solver/atomic_file.h"
+#include "solver/provenance.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+#include "train/metrics.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace tumorforge::train {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};  // set by SIGINT/SIGTERM: checkpoint, then leave the loop
+extern "C" void on_stop_signal(int) { g_stop_requested = true; }
+
+// Either network behind one interface: the loss of a batch and the module for saving/optimizing.
+struct Net {
+  models::SurrogateNet surrogate{nullptr};
+  models::InverseNet inverse{nullptr};
+  explicit Net(const models::NetConfig& c) {
+    if (c.kind == "surrogate") surrogate = models::SurrogateNet(c);
+    else inverse = models::InverseNet(c);
+  }
+  torch::nn::Module& module() { return surrogate ? static_cast<torch::nn::Module&>(*surrogate) : *inverse; }
+  torch::Tensor loss(const Batch& b, bool mask_region) {
+    if (surrogate) {
+      auto pred = surrogate->forward(b.tissue, b.theta);
+      auto err = (pred - b.concentration).pow(2);
+      if (!mask_region) return err.mean();
+      auto m = surrogate->brain_mask(b.tissue);
+      return (err * m).sum() / m.sum().clamp_min(1);
+    }
+    return (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2).mean();
+  }
+};
+
+Batch to_device(Batch b, const torch::Device& d) {
+  b.tissue = b.tissue.to(d);
+  b.concentration = b.concentration.to(d);
+  b.theta = b.theta.to(d);
+  return b;
+}
+
+double learning_rate(const TrainConfig& c, int64_t step) {
+  if (step < c.warmup_steps) return c.lr * static_cast<double>(step + 1) / static_cast<double>(c.warmup_steps);
+  if (c.schedule == "constant") return c.lr;
+  double progress = static_cast<double>(step - c.warmup_steps) / std::max<double>(1.0, static_cast<double>(c.max_steps - c.warmup_steps));
+  return c.lr * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress)));
+}
+
+// bf16 autocast on CUDA; the entry points were renamed in LibTorch 2.4.
+void set_autocast(bool enabled) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+  if (enabled) at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+  at::autocast::set_enabled(enabled);
+  if (enabled) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+}
+
+nlohmann::json validate(Net& net, const StoreReader& val, const TrainConfig& c, const torch::Device& dev) {
+  torch::NoGradGuard no_grad;
+  net.module().eval();
+  std::vector<int64_t> idx = val.done();
+  if (c.val_limit > 0 && static_cast<int64_t>(idx.size()) > c.val_limit) idx.resize(static_cast<size_t>(c.val_limit));
+  nlohmann::json r;
+  double n = 0;
+  if (net.surrogate) {
+    double mse = 0, mae = 0, ncc = 0, dice = 0;
+    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(c.batch)) {
+      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(c.batch))));
+      Batch b = to_device(val.read(part), dev);
+      auto pred = net.surrogate->forward(b.tissue, b.theta);
+      auto mask = net.surrogate->brain_mask(b.tissue);
+      for (int64_t k = 0; k < pred.size(0); ++k) {
+        FieldMetrics m = field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
+        mse += m.mse, mae += m.mae, ncc += m.ncc, dice += m.dice, n += 1;
+      }
+    }
+    r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n}};
+  } else {
+    torch::Tensor se = torch::zeros({5}, torch::kDouble), ae = torch::zeros({5}, torch::kDouble);
+    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(c.batch)) {
+      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(c.batch))));
+      Batch b = to_device(val.read(part), dev);
+      auto d = (net.inverse->forward(b.concentration, b.tissue) - b.theta).to(torch::kCPU, torch::kDouble);
+      se += d.pow(2).sum(0);
+      ae += d.abs().sum(0);
+      n += static_cast<double>(d.size(0));
+    }
+    se /= n;
+    ae /= n;
+    std::vector<double> mse(se.data_ptr<double>(), se.data_ptr<double>() + 5), mae(ae.data_ptr<double>(), ae.data_ptr<double>() + 5);
+    r = {{"val_theta_mse", mse}, {"val_theta_mae", mae}, {"val_theta_columns", {"x", "y", "z", "mu_d", "mu_rho"}},
+         {"val_loss", se.mean().item<double>()}};
+  }
+  r["val_samples"] = n;
+  net.module().train();
+  return r;
+}
+
+// After a crash the log may hold records past the checkpoint we resume from: drop them.
+void truncate_metrics(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).value("step", int64_t{0}) <= step) kept += line + "\n";
+    } catch (const std::exception&) {  // a half-written last line
+    }
+  }
+  in.close();
+  solver::write_text_atomic(path, kept);
+}
+
+}  // namespace
+
+RunResult run_training(const RunRequest& req) {
+  const std::string& dir = req.run_dir;
+  TrainConfig c = req.config;
+  nlohmann::json saved;
+  if (req.resume) {
+    if (!fs::exists(dir + "/config.json")) throw std::invalid_argument(dir + ": not a run directory (no config.json) to resume");
+    std::ifstream in(dir + "/config.json");
+    saved = nlohmann::json::parse(in);
+    c = TrainConfig{};
+    merge_json(saved.at("train"), c);
+    if (req.max_steps_override > 0) c.max_steps = req.max_steps_override;
+  } else if (fs::exists(dir) && !fs::is_empty(dir)) {
+    if (!req.force) throw std::invalid_argument(dir + ": exists already; use --resume to continue it or --force to replace it");
+    fs::remove_all(dir);
+  }
+  c.validate();
+  const torch::Device dev = models::parse_device(c.device);
+  if (c.threads > 0) torch::set_num_threads(static_cast<int>(c.threads));
+  else torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  torch::manual_seed(c.seed);
+
+  StoreReader train_data(c.train), val_data(c.val);
+  models::NetConfig nc;
+  nc.kind = c.model;
+  nc.widths = c.widths;
+  nc.kernel_size = c.kernel_size;
+  nc.layer_scale_init = c.layer_scale_init;
+  nc.input_size = train_data.crop();
+  nc.mask_threshold = train_data.store().config().th_matter;
+  nc.validate();
+  if (val_data.crop() != train_data.crop()) throw std::invalid_argument(c.val + ": crop differs from the training store's");
+  Net net(nc);
+  net.module().to(dev);
+  torch::optim::Adam opt(net.module().parameters(), torch::optim::AdamOptions(c.lr));
+
+  int64_t step = 0;
+  double best = INFINITY;
+  LoaderState loader_state;
+  if (req.resume) {
+    auto ck = newest_checkpoint(dir);
+    if (!ck) throw std::invalid_argument(dir + ": no complete checkpoint to resume from");
+    nlohmann::json st = load_checkpoint(*ck, net.module(), &opt);
+    step = st.at("step");
+    loader_state = {st.at("loader").at("epoch"), st.at("loader").at("batch")};
+    best = st.contains("best_val_loss") && st.at("best_val_loss").is_number() ? st.at("best_val_loss").get<double>() : INFINITY;
+    truncate_metrics(dir + "/metrics.jsonl", step);
+  } else {
+    fs::create_directories(dir + "/checkpoints");
+    nlohmann::json cfg = c, net_json = nc;
+    saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.theta_range()},
+             {"provenance", solver::provenance({})}};
+    solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
+  }
+
+  g_stop_requested = false;
+  auto old_int = std::signal(SIGINT, on_stop_signal);
+  auto old_term = std::signal(SIGTERM, on_stop_signal);
+  Loader loader(train_data, c.batch, c.seed, c.loader_threads, c.prefetch, loader_state);
+  std::ofstream log(dir + "/metrics.jsonl", std::ios::app);
+  auto state_json = [&](const nlohmann::json& extra) {
+    nlohmann::json s = {{"step", step}, {"loader", {{"epoch", loader.state().epoch}, {"batch", loader.state().batch}}},
+                        {"best_val_loss", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()},
+                        {"param_sha256", parameters_sha256(net.module())}, {"config", saved}};
+    if (extra.is_object()) s.update(extra);
+    return s;
+  };
+  auto checkpoint = [&] {
+    save_checkpoint(dir + "/checkpoints/" + checkpoint_name(step), net.module(), opt, state_json({}));
+    prune_checkpoints(dir, c.keep_last);
+  };
+
+  RunResult result;
+  const bool autocast = dev.is_cuda() && c.bf16;
+  net.module().train();
+  auto t_start = Clock::now(), t_ckpt = Clock::now(), t_log = Clock::now();
+  const int64_t first_step = step;
+  double loss_sum = 0;
+  int64_t loss_n = 0;
+  while (step < c.max_steps) {
+    Batch b = to_device(loader.next(), dev);
+    const double lr = learning_rate(c, step);
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    if (autocast) set_autocast(true);
+    torch::Tensor loss = net.loss(b, c.loss_region == "mask");
+    if (autocast) set_autocast(false);
+    opt.zero_grad();
+    loss.backward();
+    if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.module().parameters(), c.grad_clip);
+    opt.step();
+    ++step;
+    const double l = loss.item<double>();
+    if (!std::isfinite(l)) throw std::runtime_error("training diverged: loss is " + std::to_string(l) + " at step " + std::to_string(step));
+    loss_sum += l;
+    ++loss_n;
+
+    if (step % c.log_every == 0 || step == c.max_steps) {
+      const double since = std::chrono::duration<double>(Clock::now() - t_log).count();
+      const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
+      nlohmann::json rec = {{"kind", "train"}, {"step", step}, {"loss", loss_sum / loss_n}, {"lr", lr},
+                            {"samples_per_s", static_cast<double>(loss_n * c.batch) / std::max(since, 1e-9)},
+                            {"elapsed_s", total},
+                            {"eta_s", total / static_cast<double>(step - first_step) * static_cast<double>(c.max_steps - step)}};
+      log << rec.dump() << "\n" << std::flush;
+      if (req.on_log) req.on_log(rec);
+      loss_sum = 0;
+      loss_n = 0;
+      t_log = Clock::now();
+    }
+    if (step % c.val_every == 0 || step == c.max_steps) {
+      nlohmann::json v = validate(net, val_data, c, dev);
+      v["kind"] = "val";
+      v["step"] = step;
+      log << v.dump() << "\n" << std::flush;
+      if (req.on_log) req.on_log(v);
+      result.last_val = v;
+      if (v.at("val_loss").get<double>() < best) {
+        best = v.at("val_loss").get<double>();
+        save_checkpoint(dir + "/best", net.module(), opt, state_json({{"val", v}}));
+      }
+    }
+    const bool due = std::chrono::duration<double>(Clock::now() - t_ckpt).count() >= c.checkpoint_minutes * 60 ||
+                     (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || step == c.max_steps;
+    if (due || g_stop_requested) {
+      checkpoint();
+      t_ckpt = Clock::now();
+    }
+    if (g_stop_requested) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  result.steps_done = step;
+  result.best_val_loss = best;
+  return result;
+}
+
+}  // namespace tumorforge::train
