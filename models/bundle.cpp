@@ -40,10 +40,8 @@ std::string read_string_attr(hid_t loc, const std::string& name) {
   H5Handle type{H5Aget_type(attr.id), H5Tclose};
   if (H5Tget_class(type.id) != H5T_STRING) throw std::runtime_error("attribute '" + name + "' is not a string");
   if (H5Tis_variable_str(type.id) > 0) {
-    char* buf = nullptr;
-    H5Handle mem{H5Tcopy(H5T_C_S1), H5Tclose};
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    if (H5Aread(attr.id, mem.id, &buf) < 0) throw std::runtime_error("cannot read attribute " + name);
+    char* buf = nullptr;  // read with the file's own type: no ASCII/UTF-8 conversion
+    if (H5Aread(attr.id, type.id, &buf) < 0) throw std::runtime_error("cannot read attribute " + name);
     std::string s(buf ? buf : "");
     H5free_memory(buf);
     return s;

@@ -4,6 +4,7 @@
 #include "models/depthwise_conv3d.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <vector>
 
@@ -106,9 +107,11 @@ torch::Tensor depthwise_conv3d_forward(const torch::Tensor& x_in, const torch::T
     const scalar_t* bp = b.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
     const int64_t vol = D * H * W;
-    tbb::parallel_for(int64_t{0}, N * C, [&](int64_t nc) {
-      const int64_t c = nc % C;
-      conv_volume<scalar_t>(xp + nc * vol, wp + c * k * k * k, bp[c], op + nc * vol, D, H, W, k);
+    tbb::task_arena(at::get_num_threads()).execute([&] {  // honour torch::set_num_threads / --threads
+      tbb::parallel_for(int64_t{0}, N * C, [&](int64_t nc) {
+        const int64_t c = nc % C;
+        conv_volume<scalar_t>(xp + nc * vol, wp + c * k * k * k, bp[c], op + nc * vol, D, H, W, k);
+      });
     });
   });
   return out;
@@ -123,10 +126,12 @@ torch::Tensor depthwise_conv3d_grad_weight(const torch::Tensor& g_in, const torc
     const scalar_t* xp = x.data_ptr<scalar_t>();
     scalar_t* out = gw.data_ptr<scalar_t>();
     const int64_t vol = D * H * W, kk = k * k * k;
-    tbb::parallel_for(int64_t{0}, C, [&](int64_t c) {
-      std::vector<double> acc(static_cast<size_t>(kk), 0.0);
-      for (int64_t n = 0; n < N; ++n) grad_weight_volume<scalar_t>(gp + (n * C + c) * vol, xp + (n * C + c) * vol, acc.data(), D, H, W, k);
-      for (int64_t t = 0; t < kk; ++t) out[c * kk + t] = static_cast<scalar_t>(acc[static_cast<size_t>(t)]);
+    tbb::task_arena(at::get_num_threads()).execute([&] {
+      tbb::parallel_for(int64_t{0}, C, [&](int64_t c) {
+        std::vector<double> acc(static_cast<size_t>(kk), 0.0);
+        for (int64_t n = 0; n < N; ++n) grad_weight_volume<scalar_t>(gp + (n * C + c) * vol, xp + (n * C + c) * vol, acc.data(), D, H, W, k);
+        for (int64_t t = 0; t < kk; ++t) out[c * kk + t] = static_cast<scalar_t>(acc[static_cast<size_t>(t)]);
+      });
     });
   });
   return gw;

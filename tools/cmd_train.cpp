@@ -4,6 +4,8 @@
 
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "models/bundle.h"
+#include "train/evaluation.h"
 #include "train/export_run.h"
 #include "train/trainer.h"
 
@@ -90,6 +92,40 @@ void register_train(CLI::App& app) {
     else
       spdlog::info("done: {} steps in {:.0f} s, best validation loss {:.5g}; export with: tumorforge export {} --best --out NAME.h5",
                    res.steps_done, s, res.best_val_loss, req.run_dir);
+  });
+}
+
+void register_test_model(CLI::App& app) {
+  auto bundle = std::make_shared<std::string>();
+  auto store = std::make_shared<std::string>();
+  auto device = std::make_shared<std::string>("auto");
+  auto out = std::make_shared<std::string>();
+  auto limit = std::make_shared<int64_t>(0);
+  auto threads = std::make_shared<int>(0);
+  CLI::App* cmd = app.add_subcommand("test-model", "Evaluate an exported network on a held-out store: surrogate MSE, MAE, NCC, Dice\n"
+                                                   "(brain mask, mean over samples); inverse per-parameter MSE/MAE.");
+  cmd->add_option("bundle", *bundle, "model bundle (.h5) from tumorforge export")->required();
+  cmd->add_option("--store", *store, "dataset store to evaluate on")->required();
+  cmd->add_option("--limit", *limit, "at most this many samples (0: all)");
+  cmd->add_option("--device", *device, "cpu | cuda | auto")->capture_default_str();
+  cmd->add_option("--threads", *threads, "CPU threads (0: all cores)");
+  cmd->add_option("--out", *out, "also write the metrics as JSON here");
+  cmd->callback([=] {
+    models::Bundle b = models::read_bundle(*bundle);
+    const torch::Device dev = models::parse_device(*device);
+    if (*threads > 0) torch::set_num_threads(*threads);
+    train::StoreReader data(*store);
+    if (data.crop() != b.config.input_size)
+      throw std::invalid_argument(*store + ": crop " + std::to_string(data.crop()) + " differs from the model's input size " +
+                                  std::to_string(b.config.input_size));
+    train::Net net(b.config);
+    models::load_weights(b, net.module(), *bundle);
+    net.module().to(dev);
+    nlohmann::json m = train::evaluate(net, data, 4, *limit, dev);
+    m["bundle"] = *bundle;
+    m["store"] = *store;
+    std::printf("%s\n", m.dump(2).c_str());
+    if (!out->empty()) write_json(*out, m);
   });
 }
 

@@ -8,4 +8,5 @@ void register_simulate(CLI::App& app);
 void register_datagen(CLI::App& app);
 void register_train(CLI::App& app);   // needs LibTorch
 void register_export(CLI::App& app);  // needs LibTorch
+void register_test_model(CLI::App& app);  // needs LibTorch
 }  // namespace tumorforge::cli

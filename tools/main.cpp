@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
 #ifdef TUMORFORGE_WITH_TORCH
   cli::register_train(app);
   cli::register_export(app);
+  cli::register_test_model(app);
 #endif
 
   try {

@@ -18,7 +18,7 @@
 #include "solver/provenance.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
-#include "train/metrics.h"
+#include "train/evaluation.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -28,34 +28,6 @@ namespace {
 
 std::atomic<bool> g_stop_requested{false};  // set by SIGINT/SIGTERM: checkpoint, then leave the loop
 extern "C" void on_stop_signal(int) { g_stop_requested = true; }
-
-// Either network behind one interface: the loss of a batch and the module for saving/optimizing.
-struct Net {
-  models::SurrogateNet surrogate{nullptr};
-  models::InverseNet inverse{nullptr};
-  explicit Net(const models::NetConfig& c) {
-    if (c.kind == "surrogate") surrogate = models::SurrogateNet(c);
-    else inverse = models::InverseNet(c);
-  }
-  torch::nn::Module& module() { return surrogate ? static_cast<torch::nn::Module&>(*surrogate) : *inverse; }
-  torch::Tensor loss(const Batch& b, bool mask_region) {
-    if (surrogate) {
-      auto pred = surrogate->forward(b.tissue, b.theta);
-      auto err = (pred - b.concentration).pow(2);
-      if (!mask_region) return err.mean();
-      auto m = surrogate->brain_mask(b.tissue);
-      return (err * m).sum() / m.sum().clamp_min(1);
-    }
-    return (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2).mean();
-  }
-};
-
-Batch to_device(Batch b, const torch::Device& d) {
-  b.tissue = b.tissue.to(d);
-  b.concentration = b.concentration.to(d);
-  b.theta = b.theta.to(d);
-  return b;
-}
 
 double learning_rate(const TrainConfig& c, int64_t step) {
   if (step < c.warmup_steps) return c.lr * static_cast<double>(step + 1) / static_cast<double>(c.warmup_steps);
@@ -73,47 +45,6 @@ void set_autocast(bool enabled) {
   at::autocast::set_enabled(enabled);
   if (enabled) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
 #endif
-}
-
-nlohmann::json validate(Net& net, const StoreReader& val, const TrainConfig& c, const torch::Device& dev) {
-  torch::NoGradGuard no_grad;
-  net.module().eval();
-  std::vector<int64_t> idx = val.done();
-  if (c.val_limit > 0 && static_cast<int64_t>(idx.size()) > c.val_limit) idx.resize(static_cast<size_t>(c.val_limit));
-  nlohmann::json r;
-  double n = 0;
-  if (net.surrogate) {
-    double mse = 0, mae = 0, ncc = 0, dice = 0;
-    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(c.batch)) {
-      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(c.batch))));
-      Batch b = to_device(val.read(part), dev);
-      auto pred = net.surrogate->forward(b.tissue, b.theta);
-      auto mask = net.surrogate->brain_mask(b.tissue);
-      for (int64_t k = 0; k < pred.size(0); ++k) {
-        FieldMetrics m = field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
-        mse += m.mse, mae += m.mae, ncc += m.ncc, dice += m.dice, n += 1;
-      }
-    }
-    r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n}};
-  } else {
-    torch::Tensor se = torch::zeros({5}, torch::kDouble), ae = torch::zeros({5}, torch::kDouble);
-    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(c.batch)) {
-      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(c.batch))));
-      Batch b = to_device(val.read(part), dev);
-      auto d = (net.inverse->forward(b.concentration, b.tissue) - b.theta).to(torch::kCPU, torch::kDouble);
-      se += d.pow(2).sum(0);
-      ae += d.abs().sum(0);
-      n += static_cast<double>(d.size(0));
-    }
-    se /= n;
-    ae /= n;
-    std::vector<double> mse(se.data_ptr<double>(), se.data_ptr<double>() + 5), mae(ae.data_ptr<double>(), ae.data_ptr<double>() + 5);
-    r = {{"val_theta_mse", mse}, {"val_theta_mae", mae}, {"val_theta_columns", {"x", "y", "z", "mu_d", "mu_rho"}},
-         {"val_loss", se.mean().item<double>()}};
-  }
-  r["val_samples"] = n;
-  net.module().train();
-  return r;
 }
 
 // After a crash the log may hold records past the checkpoint we resume from: drop them.
@@ -241,7 +172,7 @@ RunResult run_training(const RunRequest& req) {
       t_log = Clock::now();
     }
     if (step % c.val_every == 0 || step == c.max_steps) {
-      nlohmann::json v = validate(net, val_data, c, dev);
+      nlohmann::json v = evaluate(net, val_data, c.batch, c.val_limit, dev);
       v["kind"] = "val";
       v["step"] = step;
       log << v.dump() << "\n" << std::flush;

@@ -1,0 +1,80 @@
+// Evaluation on a store (see evaluation.h).
+#include "train/evaluation.h"
+
+#include "train/metrics.h"
+
+namespace tumorforge::train {
+
+Net::Net(const models::NetConfig& c) {
+  if (c.kind == "surrogate") surrogate = models::SurrogateNet(c);
+  else inverse = models::InverseNet(c);
+}
+
+torch::nn::Module& Net::module() { return surrogate ? static_cast<torch::nn::Module&>(*surrogate) : *inverse; }
+
+torch::Tensor Net::loss(const Batch& b, bool mask_region) {
+    if (surrogate) {
+      auto pred = surrogate->forward(b.tissue, b.theta);
+      auto err = (pred - b.concentration).pow(2);
+      if (!mask_region) return err.mean();
+      auto m = surrogate->brain_mask(b.tissue);
+      return (err * m).sum() / m.sum().clamp_min(1);
+    }
+    return (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2).mean();
+}
+
+Batch to_device(Batch b, const torch::Device& d) {
+  b.tissue = b.tissue.to(d);
+  b.concentration = b.concentration.to(d);
+  b.theta = b.theta.to(d);
+  return b;
+}
+
+nlohmann::json evaluate(Net& net, const StoreReader& val, int64_t batch, int64_t limit, const torch::Device& dev) {
+  torch::NoGradGuard no_grad;
+  net.module().eval();
+  std::vector<int64_t> idx = val.done();
+  if (limit > 0 && static_cast<int64_t>(idx.size()) > limit) idx.resize(static_cast<size_t>(limit));
+  nlohmann::json r;
+  double n = 0;
+  if (net.surrogate) {
+    double mse = 0, mae = 0, ncc = 0, dice = 0;
+    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(batch)) {
+      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(batch))));
+      Batch b = to_device(val.read(part), dev);
+      auto pred = net.surrogate->forward(b.tissue, b.theta);
+      auto mask = net.surrogate->brain_mask(b.tissue);
+      for (int64_t k = 0; k < pred.size(0); ++k) {
+        FieldMetrics m = field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
+        mse += m.mse, mae += m.mae, ncc += m.ncc, dice += m.dice, n += 1;
+      }
+    }
+    r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n}};
+  } else {
+    torch::Tensor se = torch::zeros({5}, torch::kDouble), ae = torch::zeros({5}, torch::kDouble);
+    torch::Tensor ae_raw = torch::zeros({5}, torch::kDouble);
+    for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(batch)) {
+      std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(batch))));
+      Batch b = to_device(val.read(part), dev);
+      auto pred = net.inverse->forward(b.concentration, b.tissue);
+      auto d = (pred - b.theta).to(torch::kCPU, torch::kDouble);
+      ae_raw += (val.denormalize_theta(pred.to(torch::kCPU)) - val.denormalize_theta(b.theta.to(torch::kCPU))).abs().to(torch::kDouble).sum(0);
+      se += d.pow(2).sum(0);
+      ae += d.abs().sum(0);
+      n += static_cast<double>(d.size(0));
+    }
+    se /= n;
+    ae /= n;
+    std::vector<double> mse(se.data_ptr<double>(), se.data_ptr<double>() + 5), mae(ae.data_ptr<double>(), ae.data_ptr<double>() + 5);
+    ae_raw /= n;
+    std::vector<double> mae_raw(ae_raw.data_ptr<double>(), ae_raw.data_ptr<double>() + 5);
+    r = {{"val_theta_mse", mse}, {"val_theta_mae", mae}, {"val_theta_columns", {"x", "y", "z", "mu_d", "mu_rho"}},
+         {"val_theta_mae_physical", mae_raw}, {"val_theta_physical_units", {"mm", "mm", "mm", "sqrt(mm^2)", "1"}},
+         {"val_loss", se.mean().item<double>()}};
+  }
+  r["val_samples"] = n;
+  net.module().train();
+  return r;
+}
+
+}  // namespace tumorforge::train
