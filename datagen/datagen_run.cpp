@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "solver/atomic_file.h"
 #include "solver/fk_solver.h"
 
 namespace fs = std::filesystem;
@@ -120,12 +121,7 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
 }
 
 int64_t remove_stale_temp_files(const std::string& store_path) {
-  char buf[128] = {0};
-  gethostname(buf, sizeof buf - 1);
-  std::string host(buf);
-  for (char& ch : host)
-    if (ch == '-' || ch == '/') ch = '_';
-  const std::string prefix = ".tmp-" + host + "-";
+  const std::string prefix = ".tmp-" + solver::host_tag() + "-";
   int64_t removed = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(store_path, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {

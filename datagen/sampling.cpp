@@ -6,14 +6,14 @@
 #include <stdexcept>
 
 namespace tumorforge::datagen {
-namespace {
-
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
 }
+
+namespace {
 
 enum Stream : uint32_t { kSeedVoxel = 0, kDw = 1, kRho = 2, kStopVolume = 3, kStopTime = 4 };
 

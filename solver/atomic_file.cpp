@@ -16,8 +16,7 @@ namespace fs = std::filesystem;
 
 namespace tumorforge::solver {
 
-std::string temp_path_for(const std::string& final_path) {
-  static std::atomic<unsigned> counter{0};
+const std::string& host_tag() {
   static const std::string host = [] {
     char buf[128] = {0};
     gethostname(buf, sizeof buf - 1);
@@ -26,6 +25,12 @@ std::string temp_path_for(const std::string& final_path) {
       if (ch == '-' || ch == '/') ch = '_';
     return h.empty() ? std::string("host") : h;
   }();
+  return host;
+}
+
+std::string temp_path_for(const std::string& final_path) {
+  static std::atomic<unsigned> counter{0};
+  const std::string& host = host_tag();
   fs::path p(final_path);
   // Host and pid make the name unique across the nodes writing one store on a shared filesystem.
   std::string name = ".tmp-" + host + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +

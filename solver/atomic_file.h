@@ -8,6 +8,9 @@ namespace tumorforge::solver {
 // "dir/.tmp-<host>-<pid>-<n>-name.ext": same directory (rename stays atomic), same extension (format detection).
 std::string temp_path_for(const std::string& final_path);
 
+// This machine's hostname with '-' and '/' replaced, as used in temp names (so a name splits on '-').
+const std::string& host_tag();
+
 class TempFile {
  public:
   explicit TempFile(std::string final_path);

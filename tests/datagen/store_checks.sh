@@ -8,6 +8,7 @@
 set -euo pipefail
 mode=$1; tf=$2; w=$3; py=$4; src=$5
 rm -rf "$w"; mkdir -p "$w"
+source "$(dirname "$0")/../expect.sh"
 init() {  # a store small enough for CI: 3 mm phantom, 16^3 crops
   "$tf" --log-level warn datagen init --preset dev --n-samples "$2" --phantom 40 --phantom-spacing 3 --sim-spacing 3 \
     --crop 16 --stop-volume-max 20000 --dw-max 2 --rng-seed 11 --out "$1"
@@ -61,14 +62,6 @@ badinput)
   init "$w/s.zarr" 4
   # Every file but .zattrs (which this test edits itself below, to fake another layout version).
   before=$(find "$w/s.zarr" -type f ! -name .zattrs -exec sha256sum {} + | sort | sha256sum)
-  expect() {  # expect SUBSTRING COMMAND...
-    local want=$1; shift
-    set +e; err=$("$@" 2>&1 >/dev/null); code=$?; set -e
-    [[ $code -eq 2 ]] || { echo "FAIL ($*): exit $code"; echo "$err"; exit 1; }
-    [[ $(grep -c . <<<"$err") -eq 1 ]] || { echo "FAIL ($*): not one line"; echo "$err"; exit 1; }
-    [[ "$err" == *"$want"* ]] || { echo "FAIL ($*): '$err' lacks '$want'"; exit 1; }
-    echo "ok: $err"
-  }
   printf 'n-samples = 4\ndw-maximum = 3\n' > "$w/bad.toml"
   expect "dw-maximum" "$tf" datagen init --config "$w/bad.toml" --out "$w/new.zarr"
   expect "dw range" "$tf" datagen init --preset dev --dw-min 5 --dw-max 1 --out "$w/new.zarr"

@@ -5,6 +5,7 @@
 set -euo pipefail
 mode=$1; tf=$2; w=$3
 rm -rf "$w"; mkdir -p "$w"
+source "$(dirname "$0")/../expect.sh"
 store() {  # store PATH CROP
   "$tf" --log-level warn datagen init --preset dev --n-samples 24 --phantom 40 --phantom-spacing 3 --sim-spacing 3 \
     --crop "$2" --stop-volume-max 20000 --dw-max 2 --out "$1"
@@ -40,14 +41,6 @@ for l in open(sys.argv[1]):
 badinput)
   store "$w/s.zarr" 16
   store "$w/s20.zarr" 20
-  expect() {
-    local want=$1; shift
-    set +e; err=$("$@" 2>&1 >/dev/null); code=$?; set -e
-    [[ $code -eq 2 ]] || { echo "FAIL ($*): exit $code"; echo "$err"; exit 1; }
-    [[ $(grep -c . <<<"$err") -eq 1 ]] || { echo "FAIL ($*): not one line"; echo "$err"; exit 1; }
-    [[ "$err" == *"$want"* ]] || { echo "FAIL: '$err' lacks '$want'"; exit 1; }
-    echo "ok: $err"
-  }
   expect "not a tumorforge dataset" "$tf" train --train "$w/s.zarr/atlas" --val "$w/s.zarr" --out "$w/r1"
   expect "multiple of 16" "$tf" train --train "$w/s20.zarr" --val "$w/s20.zarr" --out "$w/r2"
   expect "--device 'gpu'" "$tf" train --train "$w/s.zarr" --val "$w/s.zarr" --device gpu --out "$w/r3"

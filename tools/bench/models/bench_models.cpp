@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/networks.h"
+#include "train/loader.h"
 
 using namespace tumorforge::models;
 using Clock = std::chrono::steady_clock;
@@ -49,7 +50,7 @@ double median_seconds(int reps, F&& f) {
 int main(int argc, char** argv) {
   std::vector<int64_t> sizes{32, 64, 128};
   int threads = 2, reps = 3;
-  std::string out = "build/bench/models.json";
+  std::string out = "build/bench/models.json", store;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--sizes") {
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     } else if (a == "--threads") threads = std::stoi(v);
     else if (a == "--reps") reps = std::stoi(v);
     else if (a == "--out") out = v;
+    else if (a == "--store") store = v;
   }
   torch::set_num_threads(threads);
   torch::manual_seed(0);
@@ -97,7 +99,35 @@ int main(int argc, char** argv) {
                         {"forward_backward_s", fb}, {"inference_s", inf}, {"peak_rss_mb", peak}, {"threads", threads}});
       }
     }
-  std::ofstream(out + ".tmp") << nlohmann::json{{"rows", rows}}.dump(2) << "\n";
+  // Data loading alone (a no-op model): can the loader feed a training step? Compared with one training step
+  // of the default-width surrogate at the store's crop size, measured in the same run.
+  nlohmann::json loader_row;
+  if (!store.empty()) {
+    tumorforge::train::StoreReader reader(store);
+    const int64_t S = reader.crop(), batch = 3, n = 40;
+    double load_s = 0;
+    {
+      tumorforge::train::Loader loader(reader, batch, 0, 2, 8, {});
+      loader.next();
+      auto t0 = Clock::now();
+      for (int64_t i = 0; i < n; ++i) loader.next();
+      load_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+    NetConfig c;
+    c.input_size = S;
+    SurrogateNet net(c);
+    auto b = reader.read(std::vector<int64_t>(reader.done().begin(), reader.done().begin() + batch));
+    double step_s = median_seconds(3, [&] {
+      net->zero_grad();
+      (net->forward(b.tissue, b.theta) - b.concentration).pow(2).mean().backward();
+    });
+    loader_row = {{"crop", S}, {"batch", batch}, {"loader_samples_per_s", static_cast<double>(n * batch) / load_s},
+                  {"train_step_samples_per_s", static_cast<double>(batch) / step_s}, {"loader_threads", 2}};
+    std::printf("loader (no-op model, crop %lld, 2 reader threads): %.0f samples/s; a training step consumes %.1f samples/s\n",
+                static_cast<long long>(S), loader_row["loader_samples_per_s"].get<double>(),
+                loader_row["train_step_samples_per_s"].get<double>());
+  }
+  std::ofstream(out + ".tmp") << nlohmann::json{{"rows", rows}, {"loader", loader_row}}.dump(2) << "\n";
   std::rename((out + ".tmp").c_str(), out.c_str());
   std::printf("wrote %s\n", out.c_str());
 }
