@@ -99,7 +99,11 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
 
     auto t1 = Clock::now();
     const GridLevel& st = store.store_level();
-    std::vector<float> stored = block_average(fk.concentration.data, sim.grid, store.store_factor(), st.grid);
+    // Same grid for simulation and storage (the common case): crop straight from the solver's field, no copy.
+    const bool coarsen = store.store_factor() != std::array<int64_t, 3>{1, 1, 1};
+    std::vector<float> coarse;
+    if (coarsen) coarse = block_average(fk.concentration.data, sim.grid, store.store_factor(), st.grid);
+    const std::vector<float>& stored = coarsen ? coarse : fk.concentration.data;
     const auto com = centre_of_mass(stored, st.grid);
     const auto origin = crop_origin_for(com, cfg.crop);
     r.concentration = crop_cube(stored, st.grid, origin, cfg.crop);

@@ -131,7 +131,6 @@ void DatasetStore::init(const std::string& path, DatagenConfig cfg) {
                     {"description", "seed offset from the crop centre (mm); mu_d = sqrt(D_w T), mu_rho = sqrt(rho T)"}});
     ZarrArray::create(tmp + "/status", per_sample(n, {}, DType::kU1, comp))
         .set_attrs({{"values", {{"0", "pending"}, {"1", "done"}, {"2", "failed"}}}});
-    std::vector<double> stats_fill;
     ArrayMeta stats = per_sample(n, {kNumStats}, DType::kF8, comp);
     ZarrArray::create(tmp + "/stats", stats).set_attrs({{"columns", std::vector<std::string>(kStatsColumns, kStatsColumns + kNumStats)}});
     ArrayMeta ids;

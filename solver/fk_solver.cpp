@@ -99,9 +99,8 @@ struct Workspace {
   int64_t rows() const { return (py - 2) * (pz - 2); }
 };
 
-Workspace build_workspace(const TissueMaps& t, const FkParams& p, double dt) {
+Workspace build_workspace(const TissueMaps& t, const FkParams& p, double dt, const std::vector<uint8_t>& matter) {
   const Grid& g = t.grid;
-  std::vector<uint8_t> matter = matter_mask(t, p.th_matter);
   std::array<int64_t, 3> lo{g.dims[0], g.dims[1], g.dims[2]}, hi{-1, -1, -1};
   for (int64_t k = 0; k < g.dims[2]; ++k)
     for (int64_t j = 0; j < g.dims[1]; ++j)
@@ -207,8 +206,9 @@ FkResult simulate_from(const TissueMaps& tissue, const FkParams& params, const V
   const Grid& g = tissue.grid;
   if (!initial.grid.same_shape(g)) throw std::invalid_argument("initial field grid does not match the tissue grid");
   const TimeStepPlan plan = plan_time_step(params, g.spacing_mm);
+  const std::vector<uint8_t> matter = matter_mask(tissue, params.th_matter);  // once: datagen runs this per sample
   if (params.stop_volume_mm3) {
-    double capacity = matter_volume_mm3(tissue, params.th_matter);
+    double capacity = static_cast<double>(std::count(matter.begin(), matter.end(), uint8_t{1})) * g.voxel_volume_mm3();
     if (*params.stop_volume_mm3 > capacity) {
       std::ostringstream s;
       s << "stop_volume (--stop-volume) = " << *params.stop_volume_mm3 << " mm^3 can never be reached: the tissue holds at most "
@@ -217,8 +217,7 @@ FkResult simulate_from(const TissueMaps& tissue, const FkParams& params, const V
     }
   }
 
-  Workspace w = build_workspace(tissue, params, plan.dt_days);
-  std::vector<uint8_t> matter = matter_mask(tissue, params.th_matter);
+  Workspace w = build_workspace(tissue, params, plan.dt_days, matter);
   double initial_sum = 0.0;
   for (int64_t k = 0; k < w.box_dims[2]; ++k)
     for (int64_t j = 0; j < w.box_dims[1]; ++j)

@@ -67,21 +67,29 @@ nlohmann::json load_checkpoint(const std::string& dir, torch::nn::Module& model,
   }
 }
 
-std::optional<std::string> newest_checkpoint(const std::string& run_dir) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(run_dir + "/checkpoints", ec))
-    if (e.path().filename().string().rfind("step-", 0) == 0 && fs::exists(e.path() / "COMPLETE")) found.push_back(e.path().string());
-  if (found.empty()) return std::nullopt;
-  return *std::max_element(found.begin(), found.end());
-}
+namespace {
 
-void prune_checkpoints(const std::string& run_dir, int64_t keep_last) {
+// Complete checkpoint directories of a run, oldest first (the zero-padded step sorts as text).
+std::vector<std::string> complete_checkpoints(const std::string& run_dir) {
   std::vector<std::string> found;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(run_dir + "/checkpoints", ec))
     if (e.path().filename().string().rfind("step-", 0) == 0 && fs::exists(e.path() / "COMPLETE")) found.push_back(e.path().string());
   std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+std::optional<std::string> newest_checkpoint(const std::string& run_dir) {
+  auto found = complete_checkpoints(run_dir);
+  if (found.empty()) return std::nullopt;
+  return found.back();
+}
+
+void prune_checkpoints(const std::string& run_dir, int64_t keep_last) {
+  auto found = complete_checkpoints(run_dir);
+  std::error_code ec;
   for (size_t i = 0; i + static_cast<size_t>(keep_last) < found.size(); ++i) fs::remove_all(found[i], ec);
 }
 
