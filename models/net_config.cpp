@@ -19,7 +19,7 @@ void NetConfig::validate() const {
 void to_json(nlohmann::json& j, const NetConfig& c) {
   j = {{"kind", c.kind},           {"widths", c.widths},         {"kernel_size", c.kernel_size},
        {"input_size", c.input_size}, {"n_params", c.n_params},   {"layer_scale_init", c.layer_scale_init},
-       {"mask_threshold", c.mask_threshold}};
+       {"mask_threshold", c.mask_threshold}, {"theta_film", c.theta_film}};
 }
 
 void from_json(const nlohmann::json& j, NetConfig& c) {
@@ -34,6 +34,7 @@ void from_json(const nlohmann::json& j, NetConfig& c) {
   c.n_params = j.value("n_params", d.n_params);
   c.layer_scale_init = j.value("layer_scale_init", d.layer_scale_init);
   c.mask_threshold = j.value("mask_threshold", d.mask_threshold);
+  c.theta_film = j.value("theta_film", false);  // absent: a bundle from before FiLM conditioning
 }
 
 }  // namespace tumorforge::models

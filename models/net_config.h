@@ -17,6 +17,10 @@ struct NetConfig {
   int64_t n_params = 5;          // θ = (x, y, z, μ_D, μ_ρ), normalized to [-1, 1]
   double layer_scale_init = 1e-6;
   double mask_threshold = 0.1;   // brain mask = WM + GM >= this (the solver's th_matter)
+  // Surrogate: θ also scales and shifts every decoder stage's channels (FiLM), not only the neck. Without it
+  // the skip connections let the decoder ignore θ and predict a mean tumor (seen in the first dev model).
+  // Configs saved before this key existed mean false.
+  bool theta_film = true;
 
   int64_t in_channels() const { return kind == "inverse" ? 4 : 3; }
   void validate() const;  // throws std::invalid_argument naming the field

@@ -39,7 +39,9 @@ SurrogateNetImpl::SurrogateNetImpl(const NetConfig& c) : config_(c) {
   ups = register_module("ups", torch::nn::ModuleList());
   fuse = register_module("fuse", torch::nn::ModuleList());
   blocks = register_module("blocks", torch::nn::ModuleList());
+  if (c.theta_film) film = register_module("film", torch::nn::ModuleList());
   for (int s = 3; s >= 0; --s) {  // decoder stages from the neck up
+    if (c.theta_film) film->push_back(torch::nn::Linear(c.n_params, 2 * w[s]));
     ups->push_back(torch::nn::ConvTranspose3d(torch::nn::ConvTranspose3dOptions(w[s + 1], w[s], 2).stride(2)));
     fuse->push_back(torch::nn::Conv3d(torch::nn::Conv3dOptions(2 * w[s], w[s], 1)));
     blocks->push_back(ConvNeXtBlock(w[s], c.kernel_size, c.layer_scale_init));
@@ -63,6 +65,10 @@ torch::Tensor SurrogateNetImpl::forward(const torch::Tensor& tissue, const torch
   for (size_t d = 0; d < 4; ++d) {
     x = ups[d]->as<torch::nn::ConvTranspose3dImpl>()->forward(x);
     x = fuse[d]->as<torch::nn::Conv3dImpl>()->forward(torch::cat({x, skips[3 - d]}, 1));
+    if (config_.theta_film) {
+      const auto ss = film[d]->as<torch::nn::LinearImpl>()->forward(theta).view({x.size(0), 2, x.size(1), 1, 1, 1});
+      x = x * (1 + ss.select(1, 0)) + ss.select(1, 1);
+    }
     x = blocks[d]->as<ConvNeXtBlockImpl>()->forward(x);
   }
   return torch::sigmoid(head(x)) * brain_mask(tissue);

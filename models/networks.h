@@ -37,6 +37,7 @@ class SurrogateNetImpl : public torch::nn::Module {
   Encoder encoder{nullptr};
   torch::nn::Linear theta_embed{nullptr};
   torch::nn::ModuleList ups, fuse, blocks;
+  torch::nn::ModuleList film;  // per decoder stage: θ -> (scale, shift) per channel, when config.theta_film
   torch::nn::Conv3d head{nullptr};
 };
 TORCH_MODULE(SurrogateNet);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -135,5 +136,26 @@ nlohmann::json JsonFlags::collect() const {
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) { solver::write_text_atomic(path, j.dump(2) + "\n"); }
+
+void add_anatomy_options(CLI::App* cmd, solver::TissueSource& t) {
+  auto* anat = cmd->add_option_group("anatomy", "exactly one of these");
+  anat->add_option("--tissue-labels", t.labels_path, "label map: 0 background, 1 CSF, 2 GM, 3 WM (NIfTI)");
+  anat->add_option("--wm", t.wm_path, "white-matter fraction map (NIfTI, with --gm)");
+  anat->add_option("--gm", t.gm_path, "gray-matter fraction map (NIfTI, with --wm)");
+  anat->add_option("--csf", t.csf_path, "CSF fraction map (NIfTI, optional)");
+  anat->add_option("--phantom", t.phantom_size, "built-in phantom with N voxels per edge")->check(CLI::Range(8, 1024));
+  anat->add_option("--phantom-spacing", t.phantom_spacing_mm, "phantom voxel size, mm")->check(positive_finite())->capture_default_str();
+}
+
+void require_anatomy(const solver::TissueSource& t) {
+  if (t.labels_path.empty() && t.wm_path.empty() && t.gm_path.empty() && t.phantom_size == 0)
+    throw std::invalid_argument("no anatomy: give --tissue-labels FILE, --wm FILE --gm FILE, or --phantom N");
+}
+
+std::string default_checkpoint(const std::string& name) {
+  const std::string local = "checkpoints/" + name;
+  if (std::filesystem::exists(local)) return local;
+  return std::string(TUMORFORGE_SOURCE_DIR) + "/checkpoints/" + name;
+}
 
 }  // namespace tumorforge::cli

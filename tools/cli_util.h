@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "solver/tissue.h"
+
 namespace tumorforge::cli {
 
 // Thrown by a subcommand to end with a specific exit code after it has printed its own report.
@@ -52,6 +54,13 @@ class JsonFlags {
   nlohmann::json defaults_;
   std::shared_ptr<std::map<std::string, std::string>> values_;
 };
-std::string flag_of(std::string key);  // "dw_min" -> "--dw-min"
+std::string flag_of(std::string key);
+
+// The anatomy flags shared by simulate and invert: --tissue-labels | --wm --gm [--csf] | --phantom N.
+void add_anatomy_options(CLI::App* cmd, solver::TissueSource& tissue);
+void require_anatomy(const solver::TissueSource& tissue);  // throws when none was given
+
+// A shipped checkpoint: ./checkpoints/<name> when it exists there, else the source tree's checkpoints/.
+std::string default_checkpoint(const std::string& name);  // "dw_min" -> "--dw-min"
 
 }  // namespace tumorforge::cli

@@ -40,8 +40,7 @@ void run_simulate(SimulateArgs& a) {
   if (a.summary.empty()) a.summary = default_summary_path(a.out);
   if (a.seed_voxel.empty() == a.seed_mm.empty())
     throw std::invalid_argument("give exactly one of --seed-voxel i,j,k or --seed-mm x,y,z");
-  if (a.tissue.labels_path.empty() && a.tissue.wm_path.empty() && a.tissue.gm_path.empty() && a.tissue.phantom_size == 0)
-    throw std::invalid_argument("no anatomy: give --tissue-labels FILE, --wm FILE --gm FILE, or --phantom N");
+  require_anatomy(a.tissue);
 
   solver::TissueMaps tissue = solver::load_tissue(a.tissue);
   solver::FkParams& p = a.params;
@@ -109,14 +108,7 @@ void register_simulate(CLI::App& app) {
       "  tumorforge simulate --phantom 96 --seed-voxel 60,48,48 --dw 0.5 --rho 0.2 --out runs/c.nii.gz\n"
       "Every flag can also come from --config FILE (TOML/INI, the same names without dashes).");
   cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
-  auto* anat = cmd->add_option_group("anatomy", "exactly one of these");
-  anat->add_option("--tissue-labels", a->tissue.labels_path, "label map: 0 background, 1 CSF, 2 GM, 3 WM (NIfTI)");
-  anat->add_option("--wm", a->tissue.wm_path, "white-matter fraction map (NIfTI, with --gm)");
-  anat->add_option("--gm", a->tissue.gm_path, "gray-matter fraction map (NIfTI, with --wm)");
-  anat->add_option("--csf", a->tissue.csf_path, "CSF fraction map (NIfTI, optional)");
-  anat->add_option("--phantom", a->tissue.phantom_size, "built-in phantom with N voxels per edge")->check(CLI::Range(8, 1024));
-  anat->add_option("--phantom-spacing", a->tissue.phantom_spacing_mm, "phantom voxel size, mm")
-      ->check(positive_finite())->capture_default_str();
+  add_anatomy_options(cmd, a->tissue);
 
   cmd->add_option("--dw", a->params.dw_mm2_per_day, "white-matter diffusivity D_w, mm^2/day")
       ->check(positive_finite())->capture_default_str();

@@ -9,4 +9,6 @@ void register_datagen(CLI::App& app);
 void register_train(CLI::App& app);   // needs LibTorch
 void register_export(CLI::App& app);  // needs LibTorch
 void register_test_model(CLI::App& app);  // needs LibTorch
+void register_invert(CLI::App& app);      // needs LibTorch
+void register_evaluate(CLI::App& app);    // needs LibTorch
 }  // namespace tumorforge::cli

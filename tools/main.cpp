@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   cli::register_train(app);
   cli::register_export(app);
   cli::register_test_model(app);
+  cli::register_invert(app);
+  cli::register_evaluate(app);
 #endif
 
   try {

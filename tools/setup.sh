@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtbb-dev libhdf5-dev libcli11-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libnifti2-dev libpng-dev
-  python3 python3-numpy python3-nibabel python3-zarr python3-h5py python3-cmaes
+  python3 python3-numpy python3-nibabel python3-zarr python3-h5py python3-cmaes python3-scipy
 )
 if [[ "${TUMORFORGE_NO_TORCH:-0}" != "1" ]]; then
   # libopenblas0-openmp: without it libtorch falls back to reference BLAS (~40x slower sgemm).

@@ -9,6 +9,9 @@
 #include "models/networks.h"
 #include "solver/provenance.h"
 #include "train/checkpoint.h"
+#include "train/loader.h"
+
+#include <spdlog/spdlog.h>
 
 namespace fs = std::filesystem;
 
@@ -50,6 +53,16 @@ std::string export_run(const std::string& run_dir, bool best, const std::string&
                          {"checkpoint", {{"dir", ck}, {"step", state.at("step")}, {"param_sha256", state.at("param_sha256")}}},
                          {"training_provenance", cfg.at("provenance")},
                          {"provenance", solver::provenance({})}};
+  // θ statistics of the training set, for the inversion's start point and bounds; the store path in the run's
+  // config is relative to where training ran, so it is tried as given and beside the run directory.
+  const std::string train_store = cfg.at("train").value("train", "");
+  for (const fs::path& p : {fs::path(train_store), fs::path(run_dir).parent_path() / train_store}) {
+    if (train_store.empty() || !fs::exists(p / ".zattrs")) continue;
+    meta["theta_stats"] = StoreReader(p.string()).theta_stats();
+    break;
+  }
+  if (!meta.contains("theta_stats"))
+    spdlog::warn("training store '{}' not found: the bundle gets no theta_stats (inversion then uses the full θ box)", train_store);
   models::write_bundle(out, nc, meta, *module);
   return ck;
 }

@@ -56,6 +56,23 @@ nlohmann::json StoreReader::description() const {
           {"samples_done", done_.size()}};
 }
 
+nlohmann::json StoreReader::theta_stats() const {
+  const int64_t n = store_.n_samples();
+  const std::vector<float> all = store_.array("theta").read<float>({0, 0}, {n, 5});
+  std::vector<double> sum(5, 0.0), lo(5, 1e300), hi(5, -1e300);
+  const auto range = theta_range();
+  const auto rlo = range.at("lo").get<std::vector<double>>(), rhi = range.at("hi").get<std::vector<double>>();
+  for (int64_t i : done_)
+    for (size_t k = 0; k < 5; ++k) {
+      const double v = 2 * (all[static_cast<size_t>(i) * 5 + k] - rlo[k]) / (rhi[k] - rlo[k]) - 1;
+      sum[k] += v;
+      lo[k] = std::min(lo[k], v);
+      hi[k] = std::max(hi[k], v);
+    }
+  for (double& v : sum) v /= static_cast<double>(done_.size());
+  return {{"mean", sum}, {"min", lo}, {"max", hi}, {"samples", done_.size()}, {"space", "normalized"}};
+}
+
 Batch StoreReader::read(const std::vector<int64_t>& indices) const {
   const int64_t S = crop_, B = static_cast<int64_t>(indices.size());
   Batch b;

@@ -37,6 +37,9 @@ class StoreReader {
   torch::Tensor denormalize_theta(const torch::Tensor& theta) const;  // [-1, 1] -> raw
   nlohmann::json theta_range() const { return store_.attrs().at("theta_range"); }
   nlohmann::json description() const;  // grid, spacing, crop, ranges, anatomy source: for exports
+  // Mean, min and max of the normalized θ over finished samples: the inversion starts at the mean and keeps
+  // θ inside [min, max], where the surrogate has seen data (the θ range itself is a looser box).
+  nlohmann::json theta_stats() const;
 
  private:
   datagen::DatasetStore store_;

@@ -1,0 +1,123 @@
+// The inversion methods (see inversion.h and the paper's Algorithm 1 for gb).
+#include "invert/inversion.h"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace tumorforge::invert {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Theta start_point(const Networks& n, const InvertConfig& cfg) {
+  if (cfg.theta0) return *cfg.theta0;
+  if (n.spec.train_mean) return *n.spec.train_mean;
+  return Theta{};
+}
+
+}  // namespace
+
+bool method_needs_inverse(const std::string& m) { return m == "direct" || m == "hybrid"; }
+
+void InvertConfig::validate() const {
+  static const char* methods[] = {"direct", "gb", "hybrid", "cmaes-surrogate", "cmaes-solver"};
+  if (std::find(std::begin(methods), std::end(methods), method) == std::end(methods))
+    throw std::invalid_argument("--method '" + method + "': expected direct, gb, hybrid, cmaes-surrogate or cmaes-solver");
+  if (select_by != "surrogate" && select_by != "solver")
+    throw std::invalid_argument("--select-by '" + select_by + "': expected surrogate or solver");
+  if (fit.objective.seg_loss != "dice" && fit.objective.seg_loss != "bce")
+    throw std::invalid_argument("--seg-loss '" + fit.objective.seg_loss + "': expected dice or bce");
+  if (!(fit.objective.tau_edema > 0 && fit.objective.tau_edema < fit.objective.tau_core && fit.objective.tau_core < 1))
+    throw std::invalid_argument("--tau-edema/--tau-core: need 0 < tau_edema < tau_core < 1");
+  if (fit.max_iterations < 1) throw std::invalid_argument("--max-iterations must be >= 1");
+  if (theta0)
+    for (double v : *theta0)
+      if (!(v >= -1 && v <= 1)) throw std::invalid_argument("--theta0: normalized values must lie in [-1, 1]");
+}
+
+void to_json(nlohmann::json& j, const InvertConfig& c) {
+  j = {{"method", c.method}, {"select_by", c.select_by}, {"fit", c.fit}, {"threads", c.threads}};
+  j["theta0"] = c.theta0 ? nlohmann::json(*c.theta0) : nlohmann::json(nullptr);
+}
+
+nlohmann::json Inversion::to_json(const ModelSpec& spec) const {
+  const Theta raw = spec.denormalize(theta);
+  return {{"method", method},
+          {"chosen_stage", chosen},
+          {"theta_normalized", theta},
+          {"theta", {{"seed_offset_mm", {raw[0], raw[1], raw[2]}}, {"mu_d_mm", raw[3]}, {"mu_rho", raw[4]}}},
+          {"stages", stages},
+          {"final_run", final_run.to_json()},
+          {"final_loss", final_loss},
+          {"seconds", seconds}};
+}
+
+Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig& cfg) {
+  const auto t0 = Clock::now();
+  Inversion inv;
+  inv.method = cfg.method;
+  const ModelSpec& spec = n.spec;
+  std::optional<SolverRun> kept_run;  // a solver run already made at the chosen θ (select-by solver)
+
+  auto record = [&](const std::string& name, const Theta& t, double loss, double secs) {
+    inv.stages[name] = {{"theta_normalized", t}, {"theta", spec.denormalize(t)}, {"loss", loss}, {"seconds", secs}};
+  };
+  if (cfg.method == "direct" || cfg.method == "hybrid") {
+    const auto ts = Clock::now();
+    Theta t = direct_theta(n, c);
+    if (cfg.fit.com_origin) t = with_com_origin(spec, c, t);
+    const double secs = seconds_since(ts);
+    record("direct", t, surrogate_losses(n, c, {t}, cfg.fit.objective)[0], secs);
+    inv.theta = t;
+    inv.chosen = "direct";
+  }
+  if (cfg.method == "gb" || cfg.method == "hybrid") {
+    const Theta start = cfg.method == "hybrid" ? inv.theta : start_point(n, cfg);
+    FitResult r = fit_gradient(n, c, start, cfg.fit);
+    inv.stages["gb"] = r.to_json(spec);
+    inv.stages["gb"]["start_normalized"] = start;
+    if (cfg.method == "gb") {
+      inv.theta = r.theta;
+      inv.chosen = "gb";
+    } else if (cfg.select_by == "surrogate") {
+      if (r.loss < inv.stages["direct"]["loss"].get<double>()) {
+        inv.theta = r.theta;
+        inv.chosen = "gb";
+      }
+    } else {
+      const auto ts = Clock::now();
+      SolverRun a = run_solver(c.solver, spec, inv.theta, cfg.threads), b = run_solver(c.solver, spec, r.theta, cfg.threads);
+      const double la = solver_loss(a, c, spec, cfg.fit.objective), lb = solver_loss(b, c, spec, cfg.fit.objective);
+      inv.stages["select_by_solver"] = {{"direct_loss", la}, {"gb_loss", lb}, {"seconds", seconds_since(ts)}};
+      if (lb < la) {
+        inv.theta = r.theta;
+        inv.chosen = "gb";
+        kept_run = std::move(b);
+      } else {
+        kept_run = std::move(a);
+      }
+    }
+  }
+  if (cfg.method == "cmaes-surrogate" || cfg.method == "cmaes-solver") {
+    Theta start = start_point(n, cfg);
+    if (cfg.fit.com_origin) start = with_com_origin(spec, c, start);
+    BatchLoss loss = cfg.method == "cmaes-surrogate"
+                         ? BatchLoss([&](const std::vector<Theta>& ts) { return surrogate_losses(n, c, ts, cfg.fit.objective); })
+                         : solver_batch_loss(c, spec, cfg.fit.objective, cfg.threads);
+    FitResult r = fit_cmaes(loss, start, cfg.fit, spec);
+    inv.stages[cfg.method] = r.to_json(spec);
+    inv.theta = r.theta;
+    inv.chosen = cfg.method;
+  }
+
+  const auto tf = Clock::now();
+  inv.final_run = kept_run ? std::move(*kept_run) : run_solver(c.solver, spec, inv.theta, cfg.threads);
+  inv.final_loss = solver_loss(inv.final_run, c, spec, cfg.fit.objective);
+  inv.stages["final_solver_run"] = {{"seconds", seconds_since(tf)}, {"loss", inv.final_loss}};
+  inv.surrogate = surrogate_cube(n, c, inv.theta);
+  inv.seconds = seconds_since(t0);
+  return inv;
+}
+
+}  // namespace tumorforge::invert

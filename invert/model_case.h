@@ -1,0 +1,60 @@
+// One inversion problem on the networks' grid: the tissue and target cubes (S³ around the target's centre of
+// mass, zero-padded at borders) plus what the numerical solver needs to simulate the same case on the finer
+// grid it came from. Built either from a patient's NIfTI files (prepare_patient) or from a sample of a
+// dataset store (case_from_store, used by `evaluate`).
+#pragma once
+#include <torch/torch.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "datagen/resample.h"
+#include "invert/model_spec.h"
+#include "solver/grid.h"
+#include "train/loader.h"
+
+namespace tumorforge::invert {
+
+enum class TargetKind { kConcentration, kSegmentation };
+
+// Where the solver runs and how its field maps onto the model cube. Positions are "level mm": the fine grid's
+// voxel (0,0,0) centre is at fine.origin_mm (0 for patient inputs; the atlas position for store samples).
+struct SolverContext {
+  std::shared_ptr<const solver::TissueMaps> tissue;  // the fine grid
+  datagen::GridLevel fine, coarse;                    // coarse: the networks' spacing
+  std::array<int64_t, 3> factor{1, 1, 1};            // fine -> coarse block size
+  std::array<int64_t, 3> crop_origin{0, 0, 0};       // cube origin in coarse voxels
+  int64_t crop = 0;
+  std::array<double, 3> crop_centre_mm() const;
+  // Cube (1, 1, S, S, S) of a fine-grid field: block-averaged to the coarse grid, then cropped.
+  torch::Tensor to_cube(const std::vector<float>& fine_field) const;
+  // Fine-grid field from a cube (piecewise constant, zero outside the cube), for writing surrogate output.
+  std::vector<float> from_cube(const torch::Tensor& cube) const;
+};
+
+struct ModelCase {
+  TargetKind kind = TargetKind::kConcentration;
+  torch::Tensor tissue;  // (1, 3, S, S, S) WM, GM, CSF fractions
+  torch::Tensor target;  // (1, 1, S, S, S) concentration, or for segmentations the proxy (see README)
+  torch::Tensor core, whole;  // segmentations only: (1, 1, S, S, S) fractions of tumor core / visible tumor
+  std::array<double, 3> com_offset_mm{};  // the target's centre of mass relative to the cube centre
+  SolverContext solver;
+};
+
+// Patient inputs on one grid: `target` is a concentration in [0, 1] or a BraTS label map (0, 1, 2, 3, 4).
+// The grid's spacing must equal the model's; with `resample` an integer multiple of it is block-averaged
+// instead. Throws one-line errors naming `target_name`.
+ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const solver::Volume& target, TargetKind kind,
+                          const ModelSpec& spec, bool resample, const std::string& target_name,
+                          double tau_core = 0.6, double tau_edema = 0.2);
+
+// Sample `index` of a store as a case; the solver runs on the store's simulation grid (shared `sim_tissue`).
+ModelCase case_from_store(const train::StoreReader& reader, int64_t index,
+                          std::shared_ptr<const solver::TissueMaps> sim_tissue);
+
+// BraTS labels -> (tumor core, visible tumor) masks; throws naming the file and the first unknown label.
+void segmentation_masks(const solver::Volume& labels, const std::string& name, std::vector<float>& core,
+                        std::vector<float>& whole);
+
+}  // namespace tumorforge::invert

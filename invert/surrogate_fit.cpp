@@ -1,0 +1,208 @@
+// Direct prediction, L-BFGS and CMA-ES through the networks (see surrogate_fit.h).
+#include "invert/surrogate_fit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "invert/cmaes.h"
+#include "models/bundle.h"
+#include "solver/provenance.h"
+
+namespace tumorforge::invert {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+torch::Tensor theta_tensor(const std::vector<Theta>& thetas, const torch::Device& d) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(thetas.size()), 5});
+  for (size_t i = 0; i < thetas.size(); ++i)
+    for (size_t k = 0; k < 5; ++k) t[static_cast<int64_t>(i)][static_cast<int64_t>(k)] = static_cast<float>(thetas[i][k]);
+  return t.to(d);
+}
+
+void freeze(torch::nn::Module& m) {
+  m.eval();
+  for (auto& p : m.parameters()) p.set_requires_grad(false);
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const FitConfig& c) {
+  j = {{"max_iterations", c.max_iterations},   {"tolerance", c.tolerance},
+       {"line_search_evaluations", c.line_search_evaluations}, {"cmaes_sigma", c.cmaes_sigma},
+       {"cmaes_population", c.cmaes_population}, {"cmaes_max_evaluations", c.cmaes_max_evaluations},
+       {"cmaes_tolerance", c.cmaes_tolerance}, {"seed", c.seed}, {"com_origin", c.com_origin},
+       {"objective", c.objective}};
+}
+
+nlohmann::json FitResult::to_json(const ModelSpec& spec) const {
+  return {{"theta_normalized", theta}, {"theta", spec.denormalize(theta)}, {"loss", loss},
+          {"iterations", iterations},  {"evaluations", evaluations},        {"seconds", seconds},
+          {"iteration_seconds", iteration_seconds}, {"loss_history", loss_history}, {"stop_reason", stop_reason}};
+}
+
+Networks load_networks(const std::string& sur_path, const std::string& inv_path, const torch::Device& device) {
+  Networks n;
+  n.device = device;
+  models::Bundle sb = models::read_bundle(sur_path);
+  if (sb.config.kind != "surrogate") throw std::invalid_argument(sur_path + ": not a surrogate bundle (kind " + sb.config.kind + ")");
+  n.spec = ModelSpec::from_bundle(sb, sur_path);
+  n.surrogate = models::SurrogateNet(sb.config);
+  models::load_weights(sb, *n.surrogate, sur_path);
+  freeze(*n.surrogate);
+  n.surrogate->to(device);
+  n.files["surrogate"] = {{"path", sur_path}, {"sha256", solver::sha256_file(sur_path)}};
+  if (!inv_path.empty()) {
+    models::Bundle ib = models::read_bundle(inv_path);
+    if (ib.config.kind != "inverse") throw std::invalid_argument(inv_path + ": not an inverse bundle (kind " + ib.config.kind + ")");
+    check_same_spec(n.spec, sur_path, ModelSpec::from_bundle(ib, inv_path), inv_path);
+    n.inverse = models::InverseNet(ib.config);
+    models::load_weights(ib, *n.inverse, inv_path);
+    freeze(*n.inverse);
+    n.inverse->to(device);
+    n.files["inverse"] = {{"path", inv_path}, {"sha256", solver::sha256_file(inv_path)}};
+  }
+  return n;
+}
+
+Theta with_com_origin(const ModelSpec& spec, const ModelCase& c, const Theta& mu_from) {
+  Theta raw = spec.denormalize(mu_from);
+  for (size_t k = 0; k < 3; ++k) raw[k] = c.com_offset_mm[k];
+  return spec.clamp_to_support(spec.normalize(raw));
+}
+
+Theta direct_theta(const Networks& n, const ModelCase& c) {
+  if (!n.inverse) throw std::invalid_argument("this method needs the inverse network (--inverse)");
+  torch::NoGradGuard no_grad;
+  torch::Tensor t = n.inverse.ptr()->forward(c.target.to(n.device), c.tissue.to(n.device)).to(torch::kCPU, torch::kFloat64);
+  Theta out{};
+  for (size_t k = 0; k < 5; ++k) out[k] = t[0][static_cast<int64_t>(k)].item<double>();
+  return out;
+}
+
+torch::Tensor surrogate_cube(const Networks& n, const ModelCase& c, const Theta& theta) {
+  torch::NoGradGuard no_grad;
+  return n.surrogate.ptr()->forward(c.tissue.to(n.device), theta_tensor({theta}, n.device)).to(torch::kCPU, torch::kFloat32);
+}
+
+std::vector<double> surrogate_losses(const Networks& n, const ModelCase& c, const std::vector<Theta>& thetas,
+                                     const ObjectiveConfig& cfg) {
+  torch::NoGradGuard no_grad;
+  const auto B = static_cast<int64_t>(thetas.size());
+  const torch::Tensor tissue = c.tissue.to(n.device);
+  const torch::Tensor pred = n.surrogate.ptr()->forward(tissue.expand({B, -1, -1, -1, -1}).contiguous(), theta_tensor(thetas, n.device));
+  const torch::Tensor l = case_loss(pred, c, n.surrogate.ptr()->brain_mask(tissue), cfg).to(torch::kCPU, torch::kFloat64);
+  std::vector<double> out(static_cast<size_t>(B));
+  for (int64_t i = 0; i < B; ++i) out[static_cast<size_t>(i)] = l[i].item<double>();
+  return out;
+}
+
+FitResult fit_gradient(const Networks& n, const ModelCase& c, Theta start, const FitConfig& cfg) {
+  const auto t0 = Clock::now();
+  if (cfg.com_origin) start = with_com_origin(n.spec, c, start);
+  start = n.spec.clamp_to_support(start);
+  const torch::Tensor tissue = c.tissue.to(n.device);
+  const torch::Tensor mask = n.surrogate.ptr()->brain_mask(tissue);
+  const torch::Tensor full = theta_tensor({start}, n.device);
+  // The leaf holds what is fitted: all five components, or only (μ_D, μ_ρ) with the seed fixed.
+  const int64_t first = cfg.com_origin ? 3 : 0;
+  torch::Tensor leaf = full.narrow(1, first, 5 - first).clone().set_requires_grad(true);
+  const torch::Tensor lo = theta_tensor({n.spec.support_lo}, n.device).narrow(1, first, 5 - first);
+  const torch::Tensor hi = theta_tensor({n.spec.support_hi}, n.device).narrow(1, first, 5 - first);
+  auto theta_of = [&] { return first == 0 ? leaf : torch::cat({full.narrow(1, 0, first), leaf}, 1); };
+
+  FitResult r;
+  torch::optim::LBFGS opt({leaf}, torch::optim::LBFGSOptions(1.0)
+                                      .max_iter(1)
+                                      .max_eval(cfg.line_search_evaluations)
+                                      .tolerance_grad(1e-12)
+                                      .tolerance_change(1e-14)
+                                      .history_size(10)
+                                      .line_search_fn("strong_wolfe"));
+  auto closure = [&] {
+    opt.zero_grad();
+    torch::Tensor loss = case_loss(n.surrogate.ptr()->forward(tissue, theta_of()), c, mask, cfg.objective).sum();
+    loss.backward();
+    ++r.evaluations;
+    return loss;
+  };
+  double previous = std::numeric_limits<double>::infinity();
+  r.stop_reason = "max_iterations";
+  for (int64_t it = 0; it < cfg.max_iterations; ++it) {
+    const auto ti = Clock::now();
+    // step() returns the loss at the point it started from (the previous iterate, after clamping).
+    const double loss = opt.step(closure).item<double>();
+    {
+      torch::NoGradGuard no_grad;
+      leaf.copy_(torch::max(torch::min(leaf, hi), lo));
+    }
+    r.iteration_seconds.push_back(seconds_since(ti));
+    r.loss_history.push_back(loss);
+    ++r.iterations;
+    if (!std::isfinite(loss)) {
+      r.stop_reason = "non-finite loss";
+      break;
+    }
+    if (std::abs(previous - loss) < cfg.tolerance) {
+      r.stop_reason = "converged";
+      break;
+    }
+    previous = loss;
+  }
+  const torch::Tensor final_theta = theta_of().detach().to(torch::kCPU, torch::kFloat64);
+  for (size_t k = 0; k < 5; ++k) r.theta[k] = final_theta[0][static_cast<int64_t>(k)].item<double>();
+  r.loss = surrogate_losses(n, c, {r.theta}, cfg.objective)[0];
+  ++r.evaluations;
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+FitResult fit_cmaes(const BatchLoss& batch_loss, Theta start, const FitConfig& cfg, const ModelSpec& spec) {
+  const auto t0 = Clock::now();
+  start = spec.clamp_to_support(start);
+  const size_t first = cfg.com_origin ? 3 : 0;
+  std::vector<double> mean(start.begin() + static_cast<std::ptrdiff_t>(first), start.end());
+  CmaesOptions o;
+  o.population = cfg.cmaes_population;
+  o.seed = cfg.seed;
+  Cmaes es(mean, cfg.cmaes_sigma, o);
+  FitResult r;
+  r.stop_reason = "max_evaluations";
+  auto full = [&](const std::vector<double>& x) {
+    Theta t = start;
+    for (size_t k = first; k < 5; ++k) t[k] = x[k - first];
+    return t;
+  };
+  while (r.evaluations + es.population() <= cfg.cmaes_max_evaluations) {
+    const auto ti = Clock::now();
+    const auto& pop = es.ask();
+    std::vector<Theta> points;
+    std::vector<double> penalty;
+    for (const auto& x : pop) {
+      Theta t = full(x), clamped = spec.clamp_to_support(t);
+      double p = 0;
+      for (size_t k = 0; k < 5; ++k) p += (t[k] - clamped[k]) * (t[k] - clamped[k]);
+      points.push_back(clamped);
+      penalty.push_back(p);
+    }
+    std::vector<double> f = batch_loss(points);
+    for (size_t i = 0; i < f.size(); ++i) f[i] += penalty[i];
+    es.tell(f);
+    r.evaluations += es.population();
+    ++r.iterations;
+    r.iteration_seconds.push_back(seconds_since(ti));
+    r.loss_history.push_back(es.best_f());
+    if (es.max_step() < cfg.cmaes_tolerance) {
+      r.stop_reason = "converged";
+      break;
+    }
+  }
+  r.theta = spec.clamp_to_support(full(es.best_x()));
+  r.loss = es.best_f();
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+}  // namespace tumorforge::invert

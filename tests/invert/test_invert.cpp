@@ -1,0 +1,224 @@
+// Inversion units: gb recovers θ* through a frozen surrogate that produced the target; CMA-ES and the Jacobi
+// eigen-solver are right; patient inputs are checked (spacing, range, emptiness, labels) with clear messages;
+// the solver run converts μ to (D_w, ρ) at T and seeds at cube centre + offset; PNGs are well-formed.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "datagen/resample.h"
+#include "invert/cmaes.h"
+#include "invert/figures.h"
+#include "invert/inversion.h"
+#include "invert/model_case.h"
+#include "solver/phantom.h"
+
+namespace fs = std::filesystem;
+using namespace tumorforge;
+using invert::Theta;
+
+namespace {
+
+std::shared_ptr<const solver::TissueMaps> phantom(int size, double spacing) {
+  return std::make_shared<const solver::TissueMaps>(solver::make_phantom({size, spacing}));
+}
+
+invert::ModelSpec spec_for(int64_t crop, double spacing) {
+  invert::ModelSpec s;
+  s.crop = crop;
+  s.spacing_mm = {spacing, spacing, spacing};
+  s.lo = {-20, -20, -20, 0, 0};
+  s.hi = {20, 20, 20, 30, 30};
+  return s;
+}
+
+// A Gaussian blob on the tissue grid, zero outside matter: a stand-in target concentration.
+solver::Volume blob(const solver::TissueMaps& t, std::array<double, 3> centre_vox, double sigma_vox) {
+  solver::Volume v(t.grid);
+  const auto& d = t.grid.dims;
+  for (int64_t k = 0; k < d[2]; ++k)
+    for (int64_t j = 0; j < d[1]; ++j)
+      for (int64_t i = 0; i < d[0]; ++i) {
+        const double r2 = std::pow(i - centre_vox[0], 2) + std::pow(j - centre_vox[1], 2) + std::pow(k - centre_vox[2], 2);
+        const size_t n = static_cast<size_t>(t.grid.index(i, j, k));
+        v.data[n] = t.wm[n] + t.gm[n] >= 0.1 ? static_cast<float>(std::exp(-r2 / (2 * sigma_vox * sigma_vox))) : 0.0f;
+      }
+  return v;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("gb recovers theta* to 1e-3 when the frozen surrogate itself made the target") {
+  torch::manual_seed(3);
+  models::NetConfig nc;
+  nc.widths = {4, 8, 8, 16, 16};
+  nc.kernel_size = 3;
+  nc.input_size = 16;
+  nc.layer_scale_init = 1.0;  // a random network with every block active: a non-trivial θ -> c map
+  invert::Networks n;
+  n.surrogate = models::SurrogateNet(nc);
+  n.surrogate->eval();
+  for (auto& p : n.surrogate->parameters()) p.set_requires_grad(false);
+  n.spec = spec_for(16, 6);
+
+  auto tissue = phantom(32, 6);
+  const solver::Volume target_stub = blob(*tissue, {16, 14, 17}, 2);
+  invert::ModelCase c = invert::prepare_patient(tissue, target_stub, invert::TargetKind::kConcentration, n.spec, false, "t");
+  const Theta truth{0.2, -0.3, 0.1, -0.2, 0.35};
+  c.target = invert::surrogate_cube(n, c, truth);
+
+  invert::FitConfig cfg;
+  cfg.max_iterations = 200;
+  cfg.tolerance = 1e-14;
+  Theta start = truth;
+  const Theta push{0.06, -0.05, 0.04, 0.05, -0.06};  // inside the basin, 0.05 normalized off in each component
+  for (size_t k = 0; k < 5; ++k) start[k] += push[k];
+  invert::FitResult r = invert::fit_gradient(n, c, start, cfg);
+  double worst = 0;
+  for (size_t k = 0; k < 5; ++k) worst = std::max(worst, std::abs(r.theta[k] - truth[k]));
+  MESSAGE("gb: max normalized error " << worst << " after " << r.iterations << " iterations, loss " << r.loss);
+  CHECK(worst <= 1e-3);
+  CHECK(r.loss < 1e-8);
+}
+
+TEST_CASE("CMA-ES minimizes a shifted 5-D sphere and the Jacobi eigensolver reconstructs its matrix") {
+  invert::Cmaes es(std::vector<double>(5, 2.0), 0.5, {0, 11});
+  double best = 1e300;
+  for (int g = 0; g < 400 && best > 1e-10; ++g) {
+    std::vector<double> f;
+    for (const auto& x : es.ask()) {
+      double s = 0;
+      for (double v : x) s += (v - 0.5) * (v - 0.5);
+      f.push_back(s);
+    }
+    es.tell(f);
+    best = es.best_f();
+  }
+  CHECK(best <= 1e-10);
+  for (double v : es.best_x()) CHECK(std::abs(v - 0.5) < 1e-4);
+
+  std::vector<std::vector<double>> A = {{4, 1, 0.5}, {1, 3, 0.2}, {0.5, 0.2, 2}}, V;
+  std::vector<double> w;
+  invert::symmetric_eigen(A, w, V);
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 3; ++j) {
+      double s = 0;
+      for (size_t k = 0; k < 3; ++k) s += V[i][k] * w[k] * V[j][k];
+      CHECK(s == doctest::Approx(A[i][j]).epsilon(1e-12));
+    }
+}
+
+TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refused with one clear line") {
+  auto tissue = phantom(32, 3);
+  const auto spec = spec_for(16, 6);
+  solver::Volume good = blob(*tissue, {16, 16, 16}, 3);
+  auto prep = [&](const solver::Volume& t, bool resample, invert::TargetKind k = invert::TargetKind::kConcentration) {
+    return invert::prepare_patient(tissue, t, k, spec, resample, "--target x.nii.gz");
+  };
+  CHECK(error_of([&] { prep(good, false); }).find("pass --resample") != std::string::npos);
+  invert::ModelCase c = prep(good, true);
+  CHECK(c.solver.factor == std::array<int64_t, 3>{2, 2, 2});
+  CHECK(c.tissue.sizes() == std::vector<int64_t>{1, 3, 16, 16, 16});
+  for (double o : c.com_offset_mm) CHECK(std::abs(o) <= 6.0);  // within a coarse voxel of the cube centre
+
+  solver::Volume bad = good;
+  bad.data[100] = 1.5f;
+  CHECK(error_of([&] { prep(bad, true); }).find("outside [0, 1]") != std::string::npos);
+  bad.data[100] = NAN;
+  CHECK(error_of([&] { prep(bad, true); }).find("outside [0, 1]") != std::string::npos);
+  solver::Volume empty(tissue->grid);
+  CHECK(error_of([&] { prep(empty, true); }).find("empty") != std::string::npos);
+  solver::Volume other = blob(*phantom(30, 3), {15, 15, 15}, 3);
+  CHECK(error_of([&] { prep(other, true); }).find("differs from the tissue") != std::string::npos);
+
+  solver::Volume labels(tissue->grid);
+  labels.at(16, 16, 16) = 1;
+  labels.at(17, 16, 16) = 2;
+  labels.at(15, 16, 16) = 4;
+  invert::ModelCase s = prep(labels, true, invert::TargetKind::kSegmentation);
+  CHECK(s.core.sum().item<double>() == doctest::Approx(2.0 / 8));  // two core voxels, averaged over 2³ blocks
+  CHECK(s.whole.sum().item<double>() == doctest::Approx(3.0 / 8));
+  labels.at(3, 3, 3) = 5;
+  CHECK(error_of([&] { prep(labels, true, invert::TargetKind::kSegmentation); }).find("not a BraTS label") != std::string::npos);
+  labels.at(3, 3, 3) = 0;
+  CHECK(error_of([&] { invert::prepare_patient(tissue, good, invert::TargetKind::kConcentration, spec_for(16, 4.5), true, "t"); })
+            .find("whole multiple") != std::string::npos);
+}
+
+TEST_CASE("the solver run converts mu to (D_w, rho) at T and seeds at cube centre + offset") {
+  auto tissue = phantom(32, 3);
+  auto spec = spec_for(16, 6);
+  invert::ModelCase c = invert::prepare_patient(tissue, blob(*tissue, {16, 16, 16}, 3), invert::TargetKind::kConcentration,
+                                                spec, true, "t");
+  const auto centre = c.solver.crop_centre_mm();
+  const auto& g = tissue->grid;
+  // One offset whose voxel is matter (seeded exactly there) and one in CSF/background (moved to matter).
+  bool saw_exact = false, saw_moved = false;
+  for (double off = -12; off <= 12 && !(saw_exact && saw_moved); off += 3) {
+    const Theta raw{off, -off / 2, 0, 4, 6};  // μ_D 4 mm, μ_ρ 6
+    std::array<int64_t, 3> v{};
+    for (size_t k = 0; k < 3; ++k) v[k] = std::llround((centre[k] + raw[k]) / g.spacing_mm[k]);
+    const size_t n = static_cast<size_t>(g.index(v[0], v[1], v[2]));
+    const bool matter = tissue->wm[n] + tissue->gm[n] >= spec.th_matter;
+    if ((matter && saw_exact) || (!matter && saw_moved)) continue;
+    invert::SolverRun r = invert::run_solver(c.solver, spec, spec.normalize(raw), 1);
+    CHECK(r.dw_mm2_per_day == doctest::Approx(16.0 / spec.stop_time_days));
+    CHECK(r.rho_per_day == doctest::Approx(36.0 / spec.stop_time_days));
+    CHECK(r.concentration.at(r.seed_voxel[0], r.seed_voxel[1], r.seed_voxel[2]) > 0.5f);
+    if (matter) {
+      saw_exact = true;
+      CHECK(r.seed_moved_mm == 0.0);
+      for (size_t k = 0; k < 3; ++k) CHECK(r.seed_mm[k] == doctest::Approx(centre[k] + raw[k]));
+    } else {
+      saw_moved = true;
+      CHECK(r.seed_moved_mm > 0.0);
+      const size_t m = static_cast<size_t>(g.index(r.seed_voxel[0], r.seed_voxel[1], r.seed_voxel[2]));
+      CHECK(tissue->wm[m] + tissue->gm[m] >= spec.th_matter);
+    }
+  }
+  CHECK(saw_exact);
+  CHECK(saw_moved);
+}
+
+TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable data") {
+  auto tissue = phantom(24, 4);
+  solver::Volume b = blob(*tissue, {12, 12, 12}, 3);
+  invert::Image img = invert::slice_figure(*tissue, {{nullptr}, {&b.data}}, {12, 12, 12}, 96);
+  const fs::path p = fs::temp_directory_path() / ("tumorforge_png_" + std::to_string(::getpid()) + ".png");
+  invert::write_png(p.string(), img);
+  std::ifstream in(p, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(p);
+  REQUIRE(bytes.size() > 33);
+  CHECK(bytes.substr(1, 3) == "PNG");
+  auto u32 = [&](size_t at) {
+    return (uint32_t(uint8_t(bytes[at])) << 24) | (uint32_t(uint8_t(bytes[at + 1])) << 16) |
+           (uint32_t(uint8_t(bytes[at + 2])) << 8) | uint32_t(uint8_t(bytes[at + 3]));
+  };
+  CHECK(bytes.substr(12, 4) == "IHDR");
+  CHECK(u32(16) == img.width);
+  CHECK(u32(20) == img.height);
+  CHECK(img.height == 2 * (96 + 4) + 4);
+  // The tumor shows: some pixel in the second row is red-dominant, none in the first (tissue only).
+  auto reddish = [&](int64_t y0, int64_t y1) {
+    for (int64_t y = y0; y < y1; ++y)
+      for (int64_t x = 0; x < img.width; ++x) {
+        const size_t i = static_cast<size_t>((y * img.width + x) * 3);
+        if (img.rgb[i] > 200 && img.rgb[i + 2] < 100) return true;
+      }
+    return false;
+  };
+  CHECK_FALSE(reddish(0, 100));
+  CHECK(reddish(100, img.height));
+}

@@ -1,0 +1,205 @@
+// `tumorforge invert`: one patient (or phantom) case from NIfTI files to personalized parameters and the full
+// concentration: bring the target to the checkpoints' grid, estimate θ (hybrid by default), run the solver at
+// θ̂ on the input grid, and write result.json, concentration.nii.gz, surrogate.nii.gz and slices.png.
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "datagen/resample.h"
+#include "invert/figures.h"
+#include "invert/inversion.h"
+#include "invert/model_case.h"
+#include "solver/nifti_io.h"
+#include "solver/provenance.h"
+#include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/invert_options.h"
+#include "train/metrics.h"
+
+namespace tumorforge::cli {
+namespace {
+
+struct InvertArgs {
+  std::string surrogate, inverse, target, segmentation, out, device = "auto", theta0;
+  solver::TissueSource tissue;
+  invert::InvertConfig cfg;
+  bool resample = false;
+  int threads = 0;
+};
+
+torch::Tensor as_tensor(const std::vector<float>& v) {
+  return torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kFloat32);
+}
+
+// Agreement of the final run with the target on the input grid, inside the solver's tissue.
+nlohmann::json final_metrics(const invert::ModelCase& c, const solver::Volume& target, const std::vector<float>& result,
+                             double th_matter) {
+  const auto mask_u8 = solver::matter_mask(*c.solver.tissue, th_matter);
+  std::vector<float> mask(mask_u8.begin(), mask_u8.end());
+  if (c.kind == invert::TargetKind::kConcentration) {
+    train::FieldMetrics m = train::field_metrics(as_tensor(result), as_tensor(target.data), as_tensor(mask));
+    return {{"ncc", m.ncc}, {"mse", m.mse}, {"mae", m.mae}, {"dice_033", m.dice}, {"region", "WM + GM >= th_matter"}};
+  }
+  return nlohmann::json::object();
+}
+
+nlohmann::json segmentation_metrics(const solver::Volume& labels, const std::vector<float>& result,
+                                    const invert::ObjectiveConfig& o) {
+  std::vector<float> core, whole;
+  invert::segmentation_masks(labels, "target", core, whole);
+  auto dice = [&](const std::vector<float>& m, double tau) {
+    double inter = 0, a = 0, b = 0;
+    for (size_t i = 0; i < m.size(); ++i) {
+      const bool p = result[i] >= tau;
+      inter += p && m[i] > 0;
+      a += p;
+      b += m[i] > 0;
+    }
+    return a + b > 0 ? 2 * inter / (a + b) : 1.0;
+  };
+  return {{"dice_core", dice(core, o.tau_core)}, {"dice_visible_tumor", dice(whole, o.tau_edema)}};
+}
+
+void run_invert(InvertArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (a.target.empty() == a.segmentation.empty()) throw std::invalid_argument("give exactly one of --target or --segmentation");
+  require_anatomy(a.tissue);
+  finish_fit_options(a.cfg, a.theta0);
+  a.cfg.threads = a.threads;
+  if (a.threads > 0) torch::set_num_threads(a.threads);
+  if (a.inverse.empty() && invert::method_needs_inverse(a.cfg.method))
+    throw std::invalid_argument("--method " + a.cfg.method + " needs --inverse");
+
+  // Everything that can be wrong with the inputs is checked before anything is written.
+  const torch::Device dev = models::parse_device(a.device);
+  invert::Networks nets = invert::load_networks(a.surrogate, a.inverse, dev);
+  auto tissue = std::make_shared<const solver::TissueMaps>(solver::load_tissue(a.tissue));
+  const std::string target_path = a.target.empty() ? a.segmentation : a.target;
+  const auto kind = a.target.empty() ? invert::TargetKind::kSegmentation : invert::TargetKind::kConcentration;
+  const solver::Volume target = solver::read_nifti(target_path);
+  const std::string flag = a.target.empty() ? "--segmentation " : "--target ";
+  invert::ModelCase c = invert::prepare_patient(tissue, target, kind, nets.spec, a.resample, flag + target_path,
+                                                a.cfg.fit.objective.tau_core, a.cfg.fit.objective.tau_edema);
+  spdlog::info("case: {} on {}, model cube {}^3 at {} mm (block {}x{}x{}), method {}{}", target_path, tissue->grid.describe(),
+               c.solver.crop, nets.spec.spacing_mm[0], c.solver.factor[0], c.solver.factor[1], c.solver.factor[2],
+               a.cfg.method, a.cfg.fit.com_origin ? ", seed at centre of mass" : "");
+
+  invert::Inversion inv = invert::invert_case(nets, c, a.cfg);
+  for (const auto& [name, s] : inv.stages.items())
+    spdlog::info("stage {:<16} loss {:.6g}  {:.2f} s{}", name, s.value("loss", NAN), s.value("seconds", NAN),
+                 s.contains("iterations") ? fmt::format("  ({} iterations)", s["iterations"].get<int64_t>()) : "");
+
+  const std::vector<float>& result = inv.final_run.concentration.data;
+  nlohmann::json metrics = kind == invert::TargetKind::kConcentration
+                               ? final_metrics(c, target, result, nets.spec.th_matter)
+                               : segmentation_metrics(target, result, a.cfg.fit.objective);
+  const invert::Theta raw = nets.spec.denormalize(inv.theta);
+  const auto& seed_mm = inv.final_run.seed_mm;
+  const auto& A = tissue->grid.affine;
+  std::array<double, 3> world{};
+  for (size_t r = 0; r < 3; ++r) {
+    world[r] = A[r][3];
+    for (size_t k = 0; k < 3; ++k) world[r] += A[r][k] * static_cast<double>(inv.final_run.seed_voxel[k]);
+  }
+  nlohmann::json cfg_json = a.cfg;
+  nlohmann::json result_json = {
+      {"method", inv.method},
+      {"chosen_stage", inv.chosen},
+      {"theta_normalized", inv.theta},
+      {"parameters",
+       {{"seed_mm", seed_mm},
+        {"seed_voxel", inv.final_run.seed_voxel},
+        {"seed_world_mm", world},
+        {"seed_offset_from_cube_centre_mm", {raw[0], raw[1], raw[2]}},
+        {"mu_d_mm", raw[3]},
+        {"mu_rho", raw[4]},
+        {"dw_mm2_per_day", inv.final_run.dw_mm2_per_day},
+        {"rho_per_day", inv.final_run.rho_per_day},
+        {"stop_time_days", inv.final_run.stop_time_days},
+        {"units", "seed_mm: mm from voxel (0,0,0)'s centre along the array axes; mu_d = sqrt(D_w T) in mm; "
+                  "mu_rho = sqrt(rho T); D_w, rho at T = stop_time_days"}}},
+      {"stages", inv.stages},
+      {"final_run", inv.final_run.to_json()},
+      {"final_run_vs_target", metrics},
+      {"model_cube", {{"crop_origin_voxels", c.solver.crop_origin}, {"block_factor", c.solver.factor},
+                      {"centre_of_mass_offset_mm", c.com_offset_mm}, {"spec", nets.spec.to_json()}}},
+      {"device", dev.str()},
+      {"threads", torch::get_num_threads()},
+      {"wall_seconds_inversion", inv.seconds},
+      {"wall_seconds_total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+      {"checkpoints", nets.files},
+      {"target", target_path},
+      {"anatomy", tissue->source},
+      {"config", cfg_json},
+      {"provenance", solver::provenance([&] {
+         auto files = a.tissue.input_files();
+         files.push_back(target_path);
+         return files;
+       }())}};
+
+  const std::string staging = staging_dir_for(a.out);
+  try {
+    solver::Volume surrogate(tissue->grid);
+    surrogate.data = c.solver.from_cube(inv.surrogate);
+    solver::write_nifti(staging + "/concentration.nii.gz", inv.final_run.concentration, "tumorforge invert: final FK run");
+    solver::write_nifti(staging + "/surrogate.nii.gz", surrogate, "tumorforge invert: surrogate at theta");
+    std::vector<float> target_rows = target.data;
+    if (kind == invert::TargetKind::kSegmentation)
+      for (float& v : target_rows) v = v > 0 ? (v == 2 ? 0.4f : 0.8f) : 0.0f;
+    const auto com = datagen::centre_of_mass(result, tissue->grid);
+    const std::array<int64_t, 3> centre{std::lround(com[0]), std::lround(com[1]), std::lround(com[2])};
+    invert::write_png(staging + "/slices.png",
+                      invert::slice_figure(*tissue, {{&target_rows}, {&result}, {&surrogate.data}}, centre));
+    result_json["figure"] = {{"file", "slices.png"},
+                             {"rows", {"target", "final solver run", "surrogate at theta"}},
+                             {"columns", {"axial (z)", "coronal (y)", "sagittal (x)"}},
+                             {"through_voxel", centre}};
+    write_json(staging + "/result.json", result_json);
+    publish_staging_dir(staging, a.out);
+  } catch (...) {
+    std::filesystem::remove_all(staging);
+    throw;
+  }
+  const double ncc = metrics.value("ncc", NAN);
+  spdlog::info("mu_D {:.3f} mm, mu_rho {:.3f} (D_w {:.4g} mm2/day, rho {:.4g}/day at T = {} days), seed voxel ({}, {}, {}){}",
+               raw[3], raw[4], inv.final_run.dw_mm2_per_day, inv.final_run.rho_per_day, inv.final_run.stop_time_days,
+               inv.final_run.seed_voxel[0], inv.final_run.seed_voxel[1], inv.final_run.seed_voxel[2],
+               std::isnan(ncc) ? "" : fmt::format(", final run NCC {:.3f}", ncc));
+  spdlog::info("wrote {}/result.json, concentration.nii.gz, surrogate.nii.gz, slices.png ({:.1f} s)", a.out,
+               result_json["wall_seconds_total"].get<double>());
+}
+
+}  // namespace
+
+void register_invert(CLI::App& app) {
+  auto a = std::make_shared<InvertArgs>();
+  a->surrogate = default_checkpoint("surrogate_dev.h5");
+  a->inverse = default_checkpoint("inverse_dev.h5");
+  CLI::App* cmd = app.add_subcommand(
+      "invert",
+      "Personalize the FK model to one tumor: estimate the seed and mu_D = sqrt(D_w T), mu_rho = sqrt(rho T)\n"
+      "from a concentration map or a BraTS segmentation, then run the solver there. Methods: direct (inverse\n"
+      "net), gb (L-BFGS through the frozen surrogate), hybrid (gb from the direct guess, keep the better;\n"
+      "default), cmaes-surrogate, cmaes-solver. Example with the shipped checkpoints:\n"
+      "  tumorforge invert --target c.nii.gz --phantom 96 --out runs/case1\n"
+      "Writes result.json, concentration.nii.gz (final solver run), surrogate.nii.gz and slices.png.");
+  cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
+  cmd->add_option("--surrogate", a->surrogate, "surrogate bundle (.h5)")->capture_default_str();
+  cmd->add_option("--inverse", a->inverse, "inverse-net bundle (.h5); needed by direct and hybrid")->capture_default_str();
+  auto* tg = cmd->add_option_group("target", "exactly one of these");
+  tg->add_option("--target", a->target, "tumor-cell concentration in [0, 1] (NIfTI)");
+  tg->add_option("--segmentation", a->segmentation, "BraTS labels: 1 necrotic core, 2 edema, 3/4 enhancing (NIfTI)");
+  add_anatomy_options(cmd, a->tissue);
+  cmd->add_option("--out", a->out, "output directory")->required();
+  cmd->add_option("--method", a->cfg.method, "direct | gb | hybrid | cmaes-surrogate | cmaes-solver")->capture_default_str();
+  add_fit_options(cmd, a->cfg, a->theta0);
+  cmd->add_flag("--resample", a->resample, "block-average inputs whose spacing divides the checkpoints' (e.g. 2 mm -> 4 mm)");
+  cmd->add_option("--device", a->device, "cpu | cuda | auto")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "CPU threads for the networks and the solver (0: all cores)")->capture_default_str();
+  cmd->callback([a] { run_invert(*a); });
+}
+
+}  // namespace tumorforge::cli

@@ -1,0 +1,70 @@
+// Shared inversion flags and the staged output directory (see invert_options.h).
+#include "tools/invert_options.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "tools/cli_util.h"
+
+namespace fs = std::filesystem;
+
+namespace tumorforge::cli {
+
+void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0) {
+  auto* g = cmd->add_option_group("method", "how the parameters are estimated");
+  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by the surrogate's loss or by two solver runs "
+                "(surrogate | solver)")->capture_default_str();
+  g->add_flag("--com-origin", c.fit.com_origin, "fix the seed at the target's centre of mass; fit only mu_D, mu_rho");
+  g->add_option("--theta0", theta0, "start of gb / CMA-ES as five normalized values x,y,z,mu_d,mu_rho in [-1, 1] "
+                "(default: the training set's mean stored in the surrogate bundle)");
+  g->add_option("--max-iterations", c.fit.max_iterations, "L-BFGS steps at most")->capture_default_str();
+  g->add_option("--tolerance", c.fit.tolerance, "stop L-BFGS when the loss changes by less than this")->capture_default_str();
+  g->add_option("--cmaes-sigma", c.fit.cmaes_sigma, "CMA-ES initial step, normalized θ")->capture_default_str();
+  g->add_option("--cmaes-population", c.fit.cmaes_population, "CMA-ES population (0: 4 + 3 ln n)")->capture_default_str();
+  g->add_option("--cmaes-max-evaluations", c.fit.cmaes_max_evaluations, "CMA-ES budget of loss evaluations")->capture_default_str();
+  g->add_option("--seed", c.fit.seed, "CMA-ES random seed")->capture_default_str();
+  auto* s = cmd->add_option_group("segmentation", "loss for --segmentation targets (see invert/README.md)");
+  s->add_option("--seg-loss", c.fit.objective.seg_loss, "dice | bce")->capture_default_str();
+  s->add_option("--tau-core", c.fit.objective.tau_core, "tumor core = concentration above this")->capture_default_str();
+  s->add_option("--tau-edema", c.fit.objective.tau_edema, "visible tumor (edema included) = concentration above this")->capture_default_str();
+}
+
+void finish_fit_options(invert::InvertConfig& c, const std::string& theta0) {
+  if (!theta0.empty()) {
+    std::vector<double> v;
+    std::stringstream in(theta0);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      try {
+        size_t used = 0;
+        v.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--theta0 '" + theta0 + "': expected five comma-separated numbers");
+      }
+    }
+    if (v.size() != 5) throw std::invalid_argument("--theta0 '" + theta0 + "': expected five comma-separated numbers");
+    invert::Theta t{};
+    std::copy(v.begin(), v.end(), t.begin());
+    c.theta0 = t;
+  }
+  c.validate();
+}
+
+std::string staging_dir_for(const std::string& out) {
+  fs::path p = fs::path(out).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  const fs::path staging = p.parent_path() / (".tmp-" + p.filename().string() + "-" + std::to_string(::getpid()));
+  fs::create_directories(staging);
+  return staging.string();
+}
+
+void publish_staging_dir(const std::string& staging, const std::string& out) {
+  fs::create_directories(out);
+  for (const auto& e : fs::directory_iterator(staging)) fs::rename(e.path(), fs::path(out) / e.path().filename());
+  fs::remove(staging);
+}
+
+}  // namespace tumorforge::cli

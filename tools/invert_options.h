@@ -1,0 +1,20 @@
+// The inversion flags shared by `invert`, `evaluate` and `quickstart` (method settings, optimizer limits,
+// segmentation loss), bound to one InvertConfig so the three commands cannot drift apart.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "invert/inversion.h"
+
+namespace tumorforge::cli {
+
+void add_fit_options(CLI::App* cmd, invert::InvertConfig& cfg, std::string& theta0_text);
+// Parses --theta0 (five normalized values) into cfg and validates the whole config.
+void finish_fit_options(invert::InvertConfig& cfg, const std::string& theta0_text);
+// Stages a directory's files under a temp name and renames them into place, so a failed run leaves nothing.
+std::string staging_dir_for(const std::string& out_dir);
+void publish_staging_dir(const std::string& staging, const std::string& out_dir);
+
+}  // namespace tumorforge::cli
