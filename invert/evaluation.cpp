@@ -164,8 +164,8 @@ std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_
         double d2 = 0;
         for (size_t k = 0; k < 3; ++k) d2 += std::pow(centre[k] + r.estimate[k] - p[k], 2);
         r.err_origin_mm = std::sqrt(d2);
-        const train::FieldMetrics fm = train::field_metrics(c.solver.to_cube(inv.final_run.concentration.data).view(-1),
-                                                            c.target.view(-1), mask.view(-1));
+        r.final_cube = c.solver.to_cube(inv.final_run.concentration.data);
+        const train::FieldMetrics fm = train::field_metrics(r.final_cube.view(-1), c.target.view(-1), mask.view(-1));
         r.mse = fm.mse;
         r.mae = fm.mae;
         r.ncc = fm.ncc;

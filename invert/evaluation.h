@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "invert/inversion.h"
 
@@ -24,6 +25,7 @@ struct CaseRow {
   double true_volume_cm3 = 0;
   double seconds = 0;
   nlohmann::json stages;
+  torch::Tensor final_cube;  // (1, 1, S, S, S) final solver run on the model cube, for figures
 };
 
 struct EvaluateOptions {

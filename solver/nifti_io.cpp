@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -85,6 +86,21 @@ void write_image(const std::string& path, NimPtr nim) {
   tmp.commit();
 }
 
+// The voxel data exactly as stored. niftilib's own loader (nifti_image_load) silently replaces NaN and Inf in
+// float images with 0, which would hide exactly the bad input the stages must refuse.
+void read_voxels_verbatim(nifti_image& nim, const std::string& path) {
+  const int64_t bytes = nim.nvox * nim.nbyper;
+  if (bytes <= 0) fail(path, "image has no voxels");
+  znzFile fp = znzopen(nim.iname, "rb", nifti_is_gzfile(nim.iname));
+  if (znz_isnull(fp)) fail(path, "cannot open the image data");
+  nim.data = std::malloc(static_cast<size_t>(bytes));
+  const bool ok = nim.data && znzseek(fp, nim.iname_offset, SEEK_SET) >= 0 &&
+                  znzread(nim.data, 1, static_cast<size_t>(bytes), fp) == static_cast<size_t>(bytes);
+  znzclose(fp);
+  if (!ok) fail(path, "image data truncated or unreadable");
+  if (nim.swapsize > 1 && nim.byteorder != nifti_short_order()) nifti_swap_Nbytes(nim.nvox, nim.swapsize, nim.data);
+}
+
 }  // namespace
 
 Volume read_nifti(const std::string& path) {
@@ -93,8 +109,9 @@ Volume read_nifti(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) fail(path, "no such file");
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "not a regular file");
   if (!has_nifti_extension(path)) fail(path, "expected a NIfTI file ending in .nii or .nii.gz");
-  NimPtr nim(nifti_image_read(path.c_str(), 1));
-  if (!nim || !nim->data) fail(path, "not a readable NIfTI image (corrupt or truncated?)");
+  NimPtr nim(nifti_image_read(path.c_str(), 0));
+  if (!nim) fail(path, "not a readable NIfTI image (corrupt or truncated?)");
+  read_voxels_verbatim(*nim, path);
   if (nim->nx < 1 || nim->ny < 1 || nim->nz < 1) fail(path, "image has an empty dimension");
   if (nim->nvox != nim->nx * nim->ny * nim->nz)
     fail(path, "expected a 3D volume, got " + std::to_string(nim->ndim) + "D with " +

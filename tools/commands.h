@@ -11,4 +11,5 @@ void register_export(CLI::App& app);  // needs LibTorch
 void register_test_model(CLI::App& app);  // needs LibTorch
 void register_invert(CLI::App& app);      // needs LibTorch
 void register_evaluate(CLI::App& app);    // needs LibTorch
+void register_quickstart(CLI::App& app);  // needs LibTorch
 }  // namespace tumorforge::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   cli::register_test_model(app);
   cli::register_invert(app);
   cli::register_evaluate(app);
+  cli::register_quickstart(app);
 #endif
 
   try {
