@@ -163,11 +163,10 @@ void run_invert(InvertArgs& a) {
     std::filesystem::remove_all(staging);
     throw;
   }
-  const double ncc = metrics.value("ncc", NAN);
-  spdlog::info("mu_D {:.3f} mm, mu_rho {:.3f} (D_w {:.4g} mm2/day, rho {:.4g}/day at T = {} days), seed voxel ({}, {}, {}){}",
+  spdlog::info("mu_D {:.3f} mm, mu_rho {:.3f} (D_w {:.4g} mm2/day, rho {:.4g}/day at T = {} days), seed voxel ({}, {}, {})",
                raw[3], raw[4], inv.final_run.dw_mm2_per_day, inv.final_run.rho_per_day, inv.final_run.stop_time_days,
-               inv.final_run.seed_voxel[0], inv.final_run.seed_voxel[1], inv.final_run.seed_voxel[2],
-               std::isnan(ncc) ? "" : fmt::format(", final run NCC {:.3f}", ncc));
+               inv.final_run.seed_voxel[0], inv.final_run.seed_voxel[1], inv.final_run.seed_voxel[2]);
+  spdlog::info("final solver run vs target: {}", metrics.dump());
   spdlog::info("wrote {}/result.json, concentration.nii.gz, surrogate.nii.gz, slices.png ({:.1f} s)", a.out,
                result_json["wall_seconds_total"].get<double>());
 }
@@ -184,7 +183,7 @@ void register_invert(CLI::App& app) {
       "from a concentration map or a BraTS segmentation, then run the solver there. Methods: direct (inverse\n"
       "net), gb (L-BFGS through the frozen surrogate), hybrid (gb from the direct guess, keep the better;\n"
       "default), cmaes-surrogate, cmaes-solver. Example with the shipped checkpoints:\n"
-      "  tumorforge invert --target c.nii.gz --phantom 96 --out runs/case1\n"
+      "  tumorforge invert --target c.nii.gz --phantom 96 --resample --out runs/case1\n"
       "Writes result.json, concentration.nii.gz (final solver run), surrogate.nii.gz and slices.png.");
   cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
   cmd->add_option("--surrogate", a->surrogate, "surrogate bundle (.h5)")->capture_default_str();

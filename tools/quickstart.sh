@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# The README's first command: install dependencies, build, then run the main job on the built-in default
-# anatomy. Today that is a Fisher-Kolmogorov simulation on the phantom brain; results land in runs/quickstart/.
+# The README's first command: install dependencies, build, then run `tumorforge quickstart` — a held-out test
+# set on the built-in phantom, inversion of a few cases with the shipped checkpoints (direct and hybrid), a
+# short surrogate training, and runs/quickstart/report.md with figures. Extra arguments go to the quickstart
+# (e.g. --no-train, --force, --atlas FILE). Stages are cached: a second run only rewrites the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 tools/build.sh
-out=runs/quickstart
-mkdir -p "$out"
-./build/tumorforge phantom --size 96 --spacing 2 --out "$out/phantom"
-./build/tumorforge simulate --wm "$out/phantom/wm.nii.gz" --gm "$out/phantom/gm.nii.gz" --csf "$out/phantom/csf.nii.gz" \
-  --seed-voxel 60,56,50 --dw 0.8 --rho 0.15 --stop-time 200 --stop-volume 40000 \
-  --out "$out/concentration.nii.gz" --summary "$out/summary.json"
-echo "quickstart: tumor concentration in $out/concentration.nii.gz, run summary in $out/summary.json"
+./build/tumorforge quickstart --out runs/quickstart "$@"
