@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
                                std::to_string(static_cast<int>(h)) + " mm, " + std::to_string(its) + " L-BFGS iterations",
                            n, phantom_case(size, h, n.spec, threads), threads, its, gens, false));
   }
-  std::printf("\n%-100s %9s %12s %6s %10s %12s %14s %16s\n", "setting (threads " + std::to_string(threads) + ")", "direct s",
+  std::printf("\n%-100s %9s %12s %6s %10s %12s %14s %16s\n", ("setting (threads " + std::to_string(threads) + ")").c_str(), "direct s",
               "L-BFGS it s", "iters", "solver s", "hybrid tot s", "CMA-ES-sur/gen", "CMA-ES-solv/gen");
   nlohmann::json j = {{"threads", threads}, {"rows", nlohmann::json::array()}};
   for (const Row& r : rows) {
