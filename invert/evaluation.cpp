@@ -83,13 +83,19 @@ std::string fmt_num(double v) {
   return o.str();
 }
 
+// " a | b |\n|---|---|---|\n": the rest of a header row that starts with the row-label cell.
+std::string header_cells(const nlohmann::json& columns) {
+  std::string h;
+  for (const auto& c : columns) h += " " + c["label"].get<std::string>() + " |";
+  h += "\n|---|";
+  for (size_t i = 0; i < columns.size(); ++i) h += "---|";
+  return h + "\n";
+}
+
 std::string markdown_table(const nlohmann::json& t, const std::string& title) {
   std::ostringstream md;
   md << "### " << title << "\n\nmean ± standard error (median)\n\n| method |";
-  for (const auto& c : t["columns"]) md << " " << c["label"].get<std::string>() << " |";
-  md << "\n|---|";
-  for (size_t i = 0; i < t["columns"].size(); ++i) md << "---|";
-  md << "\n";
+  md << header_cells(t["columns"]);
   for (const auto& [m, row] : t["rows"].items()) {
     md << "| " << m << " |";
     for (const auto& c : t["columns"]) {
@@ -101,10 +107,7 @@ std::string markdown_table(const nlohmann::json& t, const std::string& title) {
   }
   if (!t["tests_vs_hybrid"].empty()) {
     md << "\nHybrid against each method, paired over cases: p-values of the t-test / Wilcoxon signed-rank test\n\n| vs |";
-    for (const auto& c : t["columns"]) md << " " << c["label"].get<std::string>() << " |";
-    md << "\n|---|";
-    for (size_t i = 0; i < t["columns"].size(); ++i) md << "---|";
-    md << "\n";
+    md << header_cells(t["columns"]);
     for (const auto& [m, row] : t["tests_vs_hybrid"].items()) {
       md << "| " << m << " |";
       for (const auto& c : t["columns"]) {

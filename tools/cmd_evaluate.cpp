@@ -21,8 +21,6 @@ void register_evaluate(CLI::App& app) {
     invert::EvaluateOptions opt;
   };
   auto a = std::make_shared<Args>();
-  a->surrogate = default_checkpoint("surrogate_dev.h5");
-  a->inverse = default_checkpoint("inverse_dev.h5");
   a->opt.invert.select_by = "solver";  // the paper's evaluation compared θ_DI and θ_GB by solver runs
   CLI::App* cmd = app.add_subcommand(
       "evaluate",
@@ -32,8 +30,7 @@ void register_evaluate(CLI::App& app) {
       "  tumorforge evaluate --test runs/dev/test.zarr --methods direct,gb,hybrid --limit 50 --out runs/eval");
   cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
   cmd->add_option("--test", a->test, "held-out dataset store (tumorforge datagen)")->required();
-  cmd->add_option("--surrogate", a->surrogate, "surrogate bundle (.h5)")->capture_default_str();
-  cmd->add_option("--inverse", a->inverse, "inverse-net bundle (.h5)")->capture_default_str();
+  add_checkpoint_options(cmd, a->surrogate, a->inverse);
   cmd->add_option("--methods", a->methods, "comma-separated: direct, gb, hybrid, cmaes-surrogate, cmaes-solver")->capture_default_str();
   cmd->add_option("--limit", a->opt.limit, "only the first N finished samples (0: all)")->capture_default_str();
   cmd->add_option("--jobs", a->opt.jobs, "cases run in parallel, one thread each (0: all cores)")->capture_default_str();

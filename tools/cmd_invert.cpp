@@ -175,8 +175,6 @@ void run_invert(InvertArgs& a) {
 
 void register_invert(CLI::App& app) {
   auto a = std::make_shared<InvertArgs>();
-  a->surrogate = default_checkpoint("surrogate_dev.h5");
-  a->inverse = default_checkpoint("inverse_dev.h5");
   CLI::App* cmd = app.add_subcommand(
       "invert",
       "Personalize the FK model to one tumor: estimate the seed and mu_D = sqrt(D_w T), mu_rho = sqrt(rho T)\n"
@@ -186,8 +184,7 @@ void register_invert(CLI::App& app) {
       "  tumorforge invert --target c.nii.gz --phantom 96 --resample --out runs/case1\n"
       "Writes result.json, concentration.nii.gz (final solver run), surrogate.nii.gz and slices.png.");
   cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
-  cmd->add_option("--surrogate", a->surrogate, "surrogate bundle (.h5)")->capture_default_str();
-  cmd->add_option("--inverse", a->inverse, "inverse-net bundle (.h5); needed by direct and hybrid")->capture_default_str();
+  add_checkpoint_options(cmd, a->surrogate, a->inverse);
   auto* tg = cmd->add_option_group("target", "exactly one of these");
   tg->add_option("--target", a->target, "tumor-cell concentration in [0, 1] (NIfTI)");
   tg->add_option("--segmentation", a->segmentation, "BraTS labels: 1 necrotic core, 2 edema, 3/4 enhancing (NIfTI)");

@@ -19,6 +19,7 @@
 #include "solver/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/invert_options.h"
 #include "tools/quickstart_report.h"
 #include "train/trainer.h"
 
@@ -192,8 +193,6 @@ void run_quickstart(QuickstartArgs& a) {
 
 void register_quickstart(CLI::App& app) {
   auto a = std::make_shared<QuickstartArgs>();
-  a->surrogate = default_checkpoint("surrogate_dev.h5");
-  a->inverse = default_checkpoint("inverse_dev.h5");
   CLI::App* cmd = app.add_subcommand(
       "quickstart",
       "The whole pipeline in a few minutes on the built-in phantom: a held-out test set (datagen), inversion of\n"
@@ -210,8 +209,7 @@ void register_quickstart(CLI::App& app) {
   cmd->add_option("--train-steps", a->train_steps, "steps of the short surrogate training")->capture_default_str();
   cmd->add_flag("--no-train", a->no_train, "skip the training stage");
   cmd->add_flag("--force", a->force, "redo cached stages");
-  cmd->add_option("--surrogate", a->surrogate, "surrogate bundle")->capture_default_str();
-  cmd->add_option("--inverse", a->inverse, "inverse-net bundle")->capture_default_str();
+  add_checkpoint_options(cmd, a->surrogate, a->inverse);
   cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   cmd->callback([a] { run_quickstart(*a); });
 }

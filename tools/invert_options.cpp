@@ -12,6 +12,13 @@ namespace fs = std::filesystem;
 
 namespace tumorforge::cli {
 
+void add_checkpoint_options(CLI::App* cmd, std::string& surrogate, std::string& inverse) {
+  surrogate = default_checkpoint("surrogate_dev.h5");
+  inverse = default_checkpoint("inverse_dev.h5");
+  cmd->add_option("--surrogate", surrogate, "surrogate bundle (.h5)")->capture_default_str();
+  cmd->add_option("--inverse", inverse, "inverse-net bundle (.h5); needed by direct and hybrid")->capture_default_str();
+}
+
 void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0) {
   auto* g = cmd->add_option_group("method", "how the parameters are estimated");
   g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by the surrogate's loss or by two solver runs "

@@ -10,6 +10,8 @@
 
 namespace tumorforge::cli {
 
+// --surrogate and --inverse, defaulting to the shipped dev checkpoints.
+void add_checkpoint_options(CLI::App* cmd, std::string& surrogate, std::string& inverse);
 void add_fit_options(CLI::App* cmd, invert::InvertConfig& cfg, std::string& theta0_text);
 // Parses --theta0 (five normalized values) into cfg and validates the whole config.
 void finish_fit_options(invert::InvertConfig& cfg, const std::string& theta0_text);
