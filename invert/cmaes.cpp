@@ -122,7 +122,7 @@ void Cmaes::tell(const std::vector<double>& fitness) {
   // Non-finite fitness ranks last.
   auto key = [&](size_t i) { return std::isfinite(fitness[i]) ? fitness[i] : std::numeric_limits<double>::infinity(); };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
-  if (key(order[0]) < best_f_) {
+  if (key(order[0]) < best_f_ || best_x_.empty()) {  // the first generation sets it even if all are non-finite
     best_f_ = key(order[0]);
     best_x_ = population_[order[0]];
   }
