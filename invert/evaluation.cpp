@@ -131,7 +131,8 @@ std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_
                                 std::to_string(n.spec.crop));
   for (size_t k = 0; k < 3; ++k)
     if (std::abs(store.store_level().grid.spacing_mm[k] - n.spec.spacing_mm[k]) > 1e-4)
-      throw std::invalid_argument(store_path + ": stored spacing differs from the checkpoints'");
+      throw std::invalid_argument(store_path + ": stored spacing " + std::to_string(store.store_level().grid.spacing_mm[k]) +
+                                  " mm differs from the checkpoints' " + std::to_string(n.spec.spacing_mm[k]) + " mm");
   std::vector<int64_t> cases = reader.done();
   if (o.limit > 0 && static_cast<int64_t>(cases.size()) > o.limit) cases.resize(static_cast<size_t>(o.limit));
   auto sim_tissue = std::make_shared<const solver::TissueMaps>(store.sim_tissue(0));

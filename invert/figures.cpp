@@ -79,10 +79,10 @@ Image slice_figure(const solver::TissueMaps& tissue, const std::vector<SliceRow>
       const int fixed = 2 - c;
       const int u_axis = fixed == 0 ? 1 : 0, v_axis = fixed == 2 ? 1 : 2;
       const int64_t x0 = gap + c * (cell + gap), y0 = gap + static_cast<int64_t>(r) * (cell + gap);
+      std::array<int64_t, 3> p{};
+      p[static_cast<size_t>(fixed)] = std::clamp<int64_t>(centre[static_cast<size_t>(fixed)], 0, d[static_cast<size_t>(fixed)] - 1);
       for (int64_t v = 0; v < d[v_axis]; ++v) {
         for (int64_t u = 0; u < d[u_axis]; ++u) {
-          std::array<int64_t, 3> p{};
-          p[static_cast<size_t>(fixed)] = std::clamp<int64_t>(centre[static_cast<size_t>(fixed)], 0, d[static_cast<size_t>(fixed)] - 1);
           p[static_cast<size_t>(u_axis)] = u;
           p[static_cast<size_t>(v_axis)] = v;
           const size_t i = static_cast<size_t>(tissue.grid.index(p[0], p[1], p[2]));

@@ -67,13 +67,15 @@ SolverRun run_solver(const SolverContext& ctx, const ModelSpec& spec, const Thet
     r.seed_mm[k] = mm;
   }
   r.seed_voxel = nearest_matter_voxel(*ctx.tissue, v, spec.th_matter);
-  double moved2 = 0;
-  for (size_t k = 0; k < 3; ++k) {
-    const double snapped = ctx.fine.origin_mm[k] + static_cast<double>(r.seed_voxel[k]) * g.spacing_mm[k];
-    moved2 += (snapped - r.seed_mm[k]) * (snapped - r.seed_mm[k]);
-    if (r.seed_voxel != v) r.seed_mm[k] = snapped;
+  if (r.seed_voxel != v) {  // θ's seed is off tissue: seed at the centre of the nearest tissue voxel instead
+    double moved2 = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      const double snapped = ctx.fine.origin_mm[k] + static_cast<double>(r.seed_voxel[k]) * g.spacing_mm[k];
+      moved2 += (snapped - r.seed_mm[k]) * (snapped - r.seed_mm[k]);
+      r.seed_mm[k] = snapped;
+    }
+    r.seed_moved_mm = std::sqrt(moved2);
   }
-  r.seed_moved_mm = r.seed_voxel != v ? std::sqrt(moved2) : 0.0;
 
   solver::FkParams p;
   p.dw_mm2_per_day = std::max(spec.dw_mm2_per_day(raw), 1e-9);

@@ -46,10 +46,10 @@ nlohmann::json final_metrics(const invert::ModelCase& c, const solver::Volume& t
   return nlohmann::json::object();
 }
 
-nlohmann::json segmentation_metrics(const solver::Volume& labels, const std::vector<float>& result,
+nlohmann::json segmentation_metrics(const solver::Volume& labels, const std::string& name, const std::vector<float>& result,
                                     const invert::ObjectiveConfig& o) {
   std::vector<float> core, whole;
-  invert::segmentation_masks(labels, "target", core, whole);
+  invert::segmentation_masks(labels, name, core, whole);
   auto dice = [&](const std::vector<float>& m, double tau) {
     double inter = 0, a = 0, b = 0;
     for (size_t i = 0; i < m.size(); ++i) {
@@ -95,7 +95,7 @@ void run_invert(InvertArgs& a) {
   const std::vector<float>& result = inv.final_run.concentration.data;
   nlohmann::json metrics = kind == invert::TargetKind::kConcentration
                                ? final_metrics(c, target, result, nets.spec.th_matter)
-                               : segmentation_metrics(target, result, a.cfg.fit.objective);
+                               : segmentation_metrics(target, target_path, result, a.cfg.fit.objective);
   const invert::Theta raw = nets.spec.denormalize(inv.theta);
   const auto& seed_mm = inv.final_run.seed_mm;
   const auto& A = tissue->grid.affine;
