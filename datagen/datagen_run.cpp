@@ -59,6 +59,40 @@ nlohmann::json RunSummary::to_json() const {
           {"write_seconds", write_seconds}};
 }
 
+namespace {
+
+solver::FkParams fk_params_of(const DatagenConfig& cfg, const GridLevel& sim, const SampledParams& sp) {
+  const auto& d = sim.grid.dims;
+  const std::array<int64_t, 3> v{sp.seed_voxel_linear % d[0], (sp.seed_voxel_linear / d[0]) % d[1], sp.seed_voxel_linear / (d[0] * d[1])};
+  solver::FkParams p;
+  p.dw_mm2_per_day = sp.dw_mm2_per_day;
+  p.rho_per_day = sp.rho_per_day;
+  p.stop_time_days = sp.stop_time_days;
+  p.stop_volume_mm3 = sp.stop_volume_mm3;
+  p.ratio_dw_dg = cfg.ratio_dw_dg;
+  p.th_matter = cfg.th_matter;
+  p.monotone_dt = cfg.monotone_dt;
+  p.seed_mm = solver::mm_of_voxel(sim.grid, v);
+  return p;
+}
+
+}  // namespace
+
+solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i) {
+  const GridLevel& sim = store.sim_level();
+  const auto p = store.array("params").read<double>({i, 0}, {1, 6});
+  std::array<int64_t, 3> v{};
+  for (size_t k = 0; k < 3; ++k) {
+    v[k] = std::llround((p[k] - sim.origin_mm[k]) / sim.grid.spacing_mm[k]);
+    if (v[k] < 0 || v[k] >= sim.grid.dims[k])
+      throw std::invalid_argument(store.path() + ": sample " + std::to_string(i) + " has its seed outside the simulation grid");
+  }
+  const int64_t linear = v[0] + sim.grid.dims[0] * (v[1] + sim.grid.dims[1] * v[2]);
+  // A one-voxel candidate list: every other quantity comes from its own counter stream, unchanged.
+  const auto& cfg = store.config();
+  return fk_params_of(cfg, sim, sample_params(cfg.ranges, cfg.rng_seed, static_cast<uint64_t>(i), {linear}));
+}
+
 SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps& tissue, const std::vector<int64_t>& seeds,
                             int64_t i, double* solve_s, double* crop_s) {
   const DatagenConfig& cfg = store.config();
@@ -75,15 +109,7 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
   r.stats[kTargetVolume] = sp.stop_volume_mm3 ? *sp.stop_volume_mm3 : NAN;
   auto t0 = Clock::now();
   try {
-    solver::FkParams p;
-    p.dw_mm2_per_day = sp.dw_mm2_per_day;
-    p.rho_per_day = sp.rho_per_day;
-    p.stop_time_days = sp.stop_time_days;
-    p.stop_volume_mm3 = sp.stop_volume_mm3;
-    p.ratio_dw_dg = cfg.ratio_dw_dg;
-    p.th_matter = cfg.th_matter;
-    p.monotone_dt = cfg.monotone_dt;
-    p.seed_mm = solver::mm_of_voxel(sim.grid, v);
+    const solver::FkParams p = fk_params_of(cfg, sim, sp);
     solver::SolverOptions opt;
     opt.threads = 1;  // parallelism comes from running samples side by side
     solver::FkResult fk = solver::simulate(tissue, p, opt);
@@ -111,9 +137,8 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
     const double half = 0.5 * static_cast<double>(cfg.crop - 1);
     const auto centre_mm = st.voxel_mm({origin[0] + half, origin[1] + half, origin[2] + half});
     const double T = fk.final_time_days;
-    r.theta = {static_cast<float>(seed_atlas_mm[0] - centre_mm[0]), static_cast<float>(seed_atlas_mm[1] - centre_mm[1]),
-               static_cast<float>(seed_atlas_mm[2] - centre_mm[2]), static_cast<float>(std::sqrt(sp.dw_mm2_per_day * T)),
-               static_cast<float>(std::sqrt(sp.rho_per_day * T))};
+    const Theta th = theta_of(seed_atlas_mm, centre_mm, sp.dw_mm2_per_day, sp.rho_per_day, T);
+    for (size_t k = 0; k < kThetaSize; ++k) r.theta[k] = static_cast<float>(th[k]);
     *crop_s += seconds_since(t1);
   } catch (const std::exception& e) {
     r.failure = e.what();

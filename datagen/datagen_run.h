@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datagen/dataset_store.h"
+#include "solver/fk_params.h"
 
 namespace tumorforge::datagen {
 
@@ -32,6 +33,11 @@ struct RunSummary {
   double solve_seconds = 0, crop_seconds = 0, write_seconds = 0;  // summed over samples (CPU time of workers)
   nlohmann::json to_json() const;
 };
+
+// The solver inputs sample i was (or will be) simulated with, rebuilt from the store: its sampled parameters
+// (a pure function of rng_seed and i) with the seed voxel read back from `params`. Lets `evaluate` recompute a
+// sample's full-resolution concentration, which the store keeps only as a coarse crop.
+solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i);
 
 // Computes sample i completely (simulation, resampling, crop, theta) without writing anything.
 SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps& sim_tissue,

@@ -12,6 +12,7 @@
 
 #include "datagen/datagen_config.h"
 #include "datagen/resample.h"
+#include "datagen/theta.h"
 #include "datagen/zarr_array.h"
 #include "solver/tissue.h"
 
@@ -29,7 +30,7 @@ inline constexpr const char* kStatsColumns[kNumStats] = {"steps", "wall_seconds"
 // Everything one finished (or failed) sample writes.
 struct SampleRecord {
   std::array<double, 6> params{};  // seed x, y, z (atlas mm), D_w, rho, T stopped at (days)
-  std::array<float, 5> theta{};    // seed offset from crop centre (mm) x, y, z, mu_D, mu_rho
+  std::array<float, kThetaSize> theta{};    // seed offset from crop centre (mm) x, y, z, mu_D, mu_rho
   std::array<int32_t, 3> crop_origin{-1, -1, -1};
   std::array<double, kNumStats> stats{};
   std::vector<float> concentration;  // crop³ in C order; empty for failed samples

@@ -23,6 +23,13 @@ struct CaseRow {
   double err_mu_rho = 0, err_mu_d = 0, err_origin_mm = 0;
   double mse = 0, mae = 0, ncc = 0, dice = 0;  // final run vs truth on the model cube, brain mask
   double true_volume_cm3 = 0;
+  // The paper's definitions (../shared/reference/paper, authors' evaluation code): fields on the whole
+  // simulation grid, both zeroed outside brain matter (hard label GM or WM); MSE norm. = MSE / Σ true c;
+  // relative μ errors |p − t| / |t|; origin error = ‖seed error / image extent‖ (per axis, in mm / mm).
+  struct Paper {
+    double mse = 0, mae = 0, mse_norm = 0, mae_norm = 0, ncc = 0;
+    double rel_err_mu_rho = 0, rel_err_mu_d = 0, origin_err = 0;
+  } paper;
   double seconds = 0;
   nlohmann::json stages;
   torch::Tensor final_cube;  // (1, 1, S, S, S) final solver run on the model cube, for figures
@@ -39,7 +46,8 @@ struct EvaluateOptions {
 std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o);
 
 std::string cases_csv(const std::vector<CaseRow>& rows);
-// {"table1": {...}, "table2": {...}, "tests": {...}} and the same as Markdown.
+// {"table1", "table2" (ours: model cube), "paper_table1", "paper_table2" (the paper's definitions), "failures"}
+// and the same as Markdown, the paper's published rows printed beside the paper-defined tables.
 nlohmann::json evaluation_tables(const std::vector<CaseRow>& rows, const std::vector<std::string>& methods);
 std::string tables_markdown(const nlohmann::json& tables);
 

@@ -24,6 +24,8 @@ void InvertConfig::validate() const {
   static const char* methods[] = {"direct", "gb", "hybrid", "cmaes-surrogate", "cmaes-solver"};
   if (std::find(std::begin(methods), std::end(methods), method) == std::end(methods))
     throw std::invalid_argument("--method '" + method + "': expected direct, gb, hybrid, cmaes-surrogate or cmaes-solver");
+  if (fit.origin != "fitted" && fit.origin != "com" && fit.origin != "com-refit")
+    throw std::invalid_argument("--origin '" + fit.origin + "': expected fitted, com or com-refit");
   if (select_by != "surrogate" && select_by != "solver")
     throw std::invalid_argument("--select-by '" + select_by + "': expected surrogate or solver");
   if (fit.objective.seg_loss != "dice" && fit.objective.seg_loss != "bce")
@@ -31,6 +33,10 @@ void InvertConfig::validate() const {
   if (!(fit.objective.tau_edema > 0 && fit.objective.tau_edema < fit.objective.tau_core && fit.objective.tau_core < 1))
     throw std::invalid_argument("--tau-edema/--tau-core: need 0 < tau_edema < tau_core < 1");
   if (fit.max_iterations < 1) throw std::invalid_argument("--max-iterations must be >= 1");
+  if (fit.inner_iterations < 1) throw std::invalid_argument("--inner-iterations must be >= 1");
+  if (fit.max_evaluations < 2) throw std::invalid_argument("--max-evaluations must be >= 2");
+  if (fit.patience < 1) throw std::invalid_argument("--patience must be >= 1");
+  if (!(fit.tolerance >= 0)) throw std::invalid_argument("--tolerance must be >= 0");
   if (theta0)
     for (double v : *theta0)
       if (!(v >= -1 && v <= 1)) throw std::invalid_argument("--theta0: normalized values must lie in [-1, 1]");
@@ -58,6 +64,8 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   Inversion inv;
   inv.method = cfg.method;
   const ModelSpec& spec = n.spec;
+  // The θ a stage hands to the solver: with --origin com its seed moves to the target's centre of mass.
+  auto for_solver = [&](const Theta& t) { return cfg.fit.origin == "com" ? with_com_origin(spec, c, t) : t; };
   std::optional<SolverRun> kept_run;  // a solver run already made at the chosen θ (select-by solver)
 
   auto record = [&](const std::string& name, const Theta& t, double loss, double secs) {
@@ -66,7 +74,7 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   if (cfg.method == "direct" || cfg.method == "hybrid") {
     const auto ts = Clock::now();
     Theta t = direct_theta(n, c);
-    if (cfg.fit.com_origin) t = with_com_origin(spec, c, t);
+    if (cfg.fit.seed_fixed()) t = with_com_origin(spec, c, t);
     const double secs = seconds_since(ts);
     record("direct", t, surrogate_losses(n, c, {t}, cfg.fit.objective)[0], secs);
     inv.theta = t;
@@ -81,13 +89,17 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
       inv.theta = r.theta;
       inv.chosen = "gb";
     } else if (cfg.select_by == "surrogate") {
-      if (r.loss < inv.stages["direct"]["loss"].get<double>()) {
+      const auto l = surrogate_losses(n, c, {for_solver(inv.theta), for_solver(r.theta)}, cfg.fit.objective);
+      inv.stages["select_by_surrogate"] = {{"direct_loss", l[0]}, {"gb_loss", l[1]}};
+      if (l[1] < l[0]) {
         inv.theta = r.theta;
         inv.chosen = "gb";
       }
     } else {
+      // The paper's protocol: one solver run per candidate, keep the one closer to the target.
       const auto ts = Clock::now();
-      SolverRun a = run_solver(c.solver, spec, inv.theta, cfg.threads), b = run_solver(c.solver, spec, r.theta, cfg.threads);
+      SolverRun a = run_solver(c.solver, spec, for_solver(inv.theta), cfg.threads);
+      SolverRun b = run_solver(c.solver, spec, for_solver(r.theta), cfg.threads);
       const double la = solver_loss(a, c, spec, cfg.fit.objective), lb = solver_loss(b, c, spec, cfg.fit.objective);
       inv.stages["select_by_solver"] = {{"direct_loss", la}, {"gb_loss", lb}, {"seconds", seconds_since(ts)}};
       if (lb < la) {
@@ -101,7 +113,7 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   }
   if (cfg.method == "cmaes-surrogate" || cfg.method == "cmaes-solver") {
     Theta start = start_point(n, cfg);
-    if (cfg.fit.com_origin) start = with_com_origin(spec, c, start);
+    if (cfg.fit.seed_fixed()) start = with_com_origin(spec, c, start);
     BatchLoss loss = cfg.method == "cmaes-surrogate"
                          ? BatchLoss([&](const std::vector<Theta>& ts) { return surrogate_losses(n, c, ts, cfg.fit.objective); })
                          : solver_batch_loss(c, spec, cfg.fit.objective, cfg.threads);
@@ -109,6 +121,10 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
     inv.stages[cfg.method] = r.to_json(spec);
     inv.theta = r.theta;
     inv.chosen = cfg.method;
+  }
+  if (cfg.fit.origin == "com") {
+    inv.stages["estimated_before_com_origin"] = {{"theta_normalized", inv.theta}, {"theta", spec.denormalize(inv.theta)}};
+    inv.theta = for_solver(inv.theta);
   }
 
   const auto tf = Clock::now();

@@ -13,7 +13,9 @@ namespace tumorforge::invert {
 
 struct InvertConfig {
   std::string method = "hybrid";        // direct | gb | hybrid | cmaes-surrogate | cmaes-solver
-  std::string select_by = "surrogate";  // hybrid: compare θ_DI and θ_GB by the surrogate's or the solver's loss
+  // hybrid: keep θ_DI or θ_GB by one numerical-solver run each (the paper's protocol; a surrogate that is wrong
+  // somewhere cannot pick its own mistake) or by the surrogate's loss (no extra solver runs).
+  std::string select_by = "solver";
   std::optional<Theta> theta0;          // normalized start of gb / CMA-ES (default: training mean, else 0)
   FitConfig fit;
   int threads = 0;                      // solver threads (0: all)

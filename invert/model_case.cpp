@@ -54,23 +54,9 @@ std::vector<float> SolverContext::from_cube(const torch::Tensor& cube) const {
   return out;
 }
 
-void segmentation_masks(const solver::Volume& labels, const std::string& name, std::vector<float>& core,
-                        std::vector<float>& whole) {
-  core.assign(labels.data.size(), 0.0f);
-  whole.assign(labels.data.size(), 0.0f);
-  for (size_t i = 0; i < labels.data.size(); ++i) {
-    const float v = labels.data[i];
-    const long l = std::lround(v);
-    if (!std::isfinite(v) || std::abs(v - static_cast<float>(l)) > 1e-3f || l < 0 || l > 4)
-      throw std::invalid_argument(name + ": label " + std::to_string(v) + " at voxel " + std::to_string(i) +
-                                  " is not a BraTS label (0 background, 1 necrotic core, 2 edema, 3/4 enhancing)");
-    core[i] = (l == 1 || l == 3 || l == 4) ? 1.0f : 0.0f;
-    whole[i] = l >= 1 ? 1.0f : 0.0f;
-  }
-}
-
 ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const solver::Volume& target, TargetKind kind,
-                          const ModelSpec& spec, bool resample, const std::string& name, double tau_core, double tau_edema) {
+                          const ModelSpec& spec, bool resample, const std::string& name, double tau_core, double tau_edema,
+                          const LabelConvention* labels) {
   const solver::Grid& g = tissue->grid;
   if (!target.grid.same_shape(g) || !same_affine(target.grid.affine, g.affine))
     throw std::invalid_argument(name + ": grid " + target.grid.describe() + " differs from the tissue's " + g.describe() +
@@ -89,7 +75,10 @@ ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, cons
     conc = target.data;
     for (float& v : conc) v = std::clamp(v, 0.0f, 1.0f);
   } else {
-    segmentation_masks(target, name, core, whole);
+    if (!labels) throw std::invalid_argument(name + ": a segmentation needs its label convention (--labels)");
+    TumorMasks m = tumor_masks(target, name, *labels);
+    core = std::move(m.core);
+    whole = std::move(m.whole);
     // Proxy concentration for the direct net and the centre of mass: the middle of each label's band,
     // (1 + τ_core)/2 in the core and (τ_core + τ_edema)/2 in the edema.
     conc.resize(core.size());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "datagen/resample.h"
+#include "invert/labels.h"
 #include "invert/model_spec.h"
 #include "solver/grid.h"
 #include "train/loader.h"
@@ -42,19 +43,16 @@ struct ModelCase {
   SolverContext solver;
 };
 
-// Patient inputs on one grid: `target` is a concentration in [0, 1] or a BraTS label map (0, 1, 2, 3, 4).
+// Patient inputs on one grid: `target` is a concentration in [0, 1] or a label map read by `labels`.
 // The grid's spacing must equal the model's; with `resample` an integer multiple of it is block-averaged
 // instead. Throws one-line errors naming `target_name`.
 ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const solver::Volume& target, TargetKind kind,
                           const ModelSpec& spec, bool resample, const std::string& target_name,
-                          double tau_core = 0.6, double tau_edema = 0.2);
+                          double tau_core = 0.6, double tau_edema = 0.2, const LabelConvention* labels = nullptr);
 
 // Sample `index` of a store as a case; the solver runs on the store's simulation grid (shared `sim_tissue`).
 ModelCase case_from_store(const train::StoreReader& reader, int64_t index,
                           std::shared_ptr<const solver::TissueMaps> sim_tissue);
 
-// BraTS labels -> (tumor core, visible tumor) masks; throws naming the file and the first unknown label.
-void segmentation_masks(const solver::Volume& labels, const std::string& name, std::vector<float>& core,
-                        std::vector<float>& whole);
 
 }  // namespace tumorforge::invert

@@ -18,9 +18,7 @@ ModelSpec ModelSpec::from_bundle(const models::Bundle& b, const std::string& pat
     s.ratio_dw_dg = cfg.at("ratio_dw_dg").get<double>();
     s.th_matter = cfg.at("th_matter").get<double>();
     s.monotone_dt = cfg.value("monotone_dt", true);
-    const auto& range = b.meta.at("theta_range");
-    s.lo = range.at("lo").get<Theta>();
-    s.hi = range.at("hi").get<Theta>();
+    s.range = datagen::ThetaRange::from_json(b.meta.at("theta_range"));
     if (b.meta.contains("theta_stats")) {
       const auto& st = b.meta.at("theta_stats");
       s.train_mean = st.at("mean").get<Theta>();
@@ -34,32 +32,22 @@ ModelSpec ModelSpec::from_bundle(const models::Bundle& b, const std::string& pat
   if (s.crop != b.config.input_size)
     throw std::invalid_argument(path + ": data crop " + std::to_string(s.crop) + " differs from the network input " +
                                 std::to_string(b.config.input_size));
-  for (int k = 0; k < 5; ++k)
-    if (!(s.hi[static_cast<size_t>(k)] > s.lo[static_cast<size_t>(k)])) throw std::invalid_argument(path + ": empty theta_range");
   if (!(s.stop_time_days > 0)) throw std::invalid_argument(path + ": stop_time_max must be positive");
   return s;
 }
 
-Theta ModelSpec::normalize(const Theta& raw) const {
-  Theta n{};
-  for (size_t k = 0; k < 5; ++k) n[k] = 2 * (raw[k] - lo[k]) / (hi[k] - lo[k]) - 1;
-  return n;
-}
+Theta ModelSpec::normalize(const Theta& raw) const { return range.normalize(raw); }
 
-Theta ModelSpec::denormalize(const Theta& n) const {
-  Theta raw{};
-  for (size_t k = 0; k < 5; ++k) raw[k] = (n[k] + 1) / 2 * (hi[k] - lo[k]) + lo[k];
-  return raw;
-}
+Theta ModelSpec::denormalize(const Theta& n) const { return range.denormalize(n); }
 
 Theta ModelSpec::clamp_to_support(Theta t) const {
-  for (size_t k = 0; k < 5; ++k) t[k] = std::clamp(t[k], support_lo[k], support_hi[k]);
+  for (size_t k = 0; k < datagen::kThetaSize; ++k) t[k] = std::clamp(t[k], support_lo[k], support_hi[k]);
   return t;
 }
 
 nlohmann::json ModelSpec::to_json() const {
-  nlohmann::json j = {{"crop", crop},       {"spacing_mm", spacing_mm},   {"theta_lo", lo},
-                      {"theta_hi", hi},     {"stop_time_days", stop_time_days}, {"ratio_dw_dg", ratio_dw_dg},
+  nlohmann::json j = {{"crop", crop},       {"spacing_mm", spacing_mm},   {"theta_lo", range.lo},
+                      {"theta_hi", range.hi},     {"stop_time_days", stop_time_days}, {"ratio_dw_dg", ratio_dw_dg},
                       {"th_matter", th_matter}, {"monotone_dt", monotone_dt}, {"mask_threshold", mask_threshold}};
   if (train_mean) j["train_mean_normalized"] = *train_mean;
   j["support_lo_normalized"] = support_lo;
@@ -71,7 +59,8 @@ void check_same_spec(const ModelSpec& a, const std::string& pa, const ModelSpec&
   auto close = [](double x, double y) { return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x)); };
   bool same = a.crop == b.crop && close(a.stop_time_days, b.stop_time_days);
   for (size_t k = 0; k < 3; ++k) same = same && close(a.spacing_mm[k], b.spacing_mm[k]);
-  for (size_t k = 0; k < 5; ++k) same = same && close(a.lo[k], b.lo[k]) && close(a.hi[k], b.hi[k]);
+  for (size_t k = 0; k < datagen::kThetaSize; ++k)
+    same = same && close(a.range.lo[k], b.range.lo[k]) && close(a.range.hi[k], b.range.hi[k]);
   if (!same)
     throw std::invalid_argument(pa + " and " + pb + " were trained on different grids or θ ranges; use a matching pair");
 }

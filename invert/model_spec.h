@@ -8,16 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "datagen/theta.h"
 #include "models/bundle.h"
 
 namespace tumorforge::invert {
 
-using Theta = std::array<double, 5>;  // x, y, z seed offset from the crop centre (mm), μ_D (mm), μ_ρ (1)
+using Theta = datagen::Theta;  // x, y, z seed offset from the crop centre (mm), μ_D (mm), μ_ρ (1): datagen/theta.h
 
 struct ModelSpec {
   int64_t crop = 0;                          // cube edge S (voxels)
   std::array<double, 3> spacing_mm{};        // the stored grid the networks saw
-  Theta lo{}, hi{};                          // θ range: normalized = 2 (θ − lo) / (hi − lo) − 1
+  datagen::ThetaRange range;                 // θ normalization of the training data
   std::optional<Theta> train_mean;           // mean normalized θ of the training set, when the bundle has it
   Theta support_lo{-1, -1, -1, -1, -1};      // normalized θ box the training set covers (bundle theta_stats);
   Theta support_hi{1, 1, 1, 1, 1};           // fits stay inside it: outside, the surrogate has seen no data

@@ -16,9 +16,10 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 torch::Tensor theta_tensor(const std::vector<Theta>& thetas, const torch::Device& d) {
-  torch::Tensor t = torch::empty({static_cast<int64_t>(thetas.size()), 5});
+  constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
+  torch::Tensor t = torch::empty({static_cast<int64_t>(thetas.size()), K});
   for (size_t i = 0; i < thetas.size(); ++i)
-    for (size_t k = 0; k < 5; ++k) t[static_cast<int64_t>(i)][static_cast<int64_t>(k)] = static_cast<float>(thetas[i][k]);
+    for (size_t k = 0; k < datagen::kThetaSize; ++k) t[static_cast<int64_t>(i)][static_cast<int64_t>(k)] = static_cast<float>(thetas[i][k]);
   return t.to(d);
 }
 
@@ -30,16 +31,19 @@ void freeze(torch::nn::Module& m) {
 }  // namespace
 
 void to_json(nlohmann::json& j, const FitConfig& c) {
-  j = {{"max_iterations", c.max_iterations},   {"tolerance", c.tolerance},
-       {"line_search_evaluations", c.line_search_evaluations}, {"cmaes_sigma", c.cmaes_sigma},
+  j = {{"max_iterations", c.max_iterations},   {"inner_iterations", c.inner_iterations},
+       {"max_evaluations", c.max_evaluations}, {"history", c.history}, {"tolerance", c.tolerance},
+       {"patience", c.patience}, {"lbfgs_tolerance_grad", c.lbfgs_tolerance_grad},
+       {"lbfgs_tolerance_change", c.lbfgs_tolerance_change}, {"parametrization", "theta = lo + (hi - lo) * sigmoid(u), lo/hi: training support"},
+       {"cmaes_sigma", c.cmaes_sigma},
        {"cmaes_population", c.cmaes_population}, {"cmaes_max_evaluations", c.cmaes_max_evaluations},
-       {"cmaes_tolerance", c.cmaes_tolerance}, {"seed", c.seed}, {"com_origin", c.com_origin},
+       {"cmaes_tolerance", c.cmaes_tolerance}, {"seed", c.seed}, {"origin", c.origin},
        {"objective", c.objective}};
 }
 
 nlohmann::json FitResult::to_json(const ModelSpec& spec) const {
   return {{"theta_normalized", theta}, {"theta", spec.denormalize(theta)}, {"loss", loss},
-          {"iterations", iterations},  {"evaluations", evaluations},        {"seconds", seconds},
+          {"iterations", iterations},  {"evaluations", evaluations}, {"outer_steps", outer_steps},        {"seconds", seconds},
           {"iteration_seconds", iteration_seconds}, {"loss_history", loss_history}, {"stop_reason", stop_reason}};
 }
 
@@ -78,7 +82,7 @@ Theta direct_theta(const Networks& n, const ModelCase& c) {
   torch::NoGradGuard no_grad;
   torch::Tensor t = n.inverse.ptr()->forward(c.target.to(n.device), c.tissue.to(n.device)).to(torch::kCPU, torch::kFloat64);
   Theta out{};
-  for (size_t k = 0; k < 5; ++k) out[k] = t[0][static_cast<int64_t>(k)].item<double>();
+  for (size_t k = 0; k < datagen::kThetaSize; ++k) out[k] = t[0][static_cast<int64_t>(k)].item<double>();
   return out;
 }
 
@@ -101,60 +105,85 @@ std::vector<double> surrogate_losses(const Networks& n, const ModelCase& c, cons
 
 FitResult fit_gradient(const Networks& n, const ModelCase& c, Theta start, const FitConfig& cfg) {
   const auto t0 = Clock::now();
-  if (cfg.com_origin) start = with_com_origin(n.spec, c, start);
+  if (cfg.seed_fixed()) start = with_com_origin(n.spec, c, start);
   start = n.spec.clamp_to_support(start);
   const torch::Tensor tissue = c.tissue.to(n.device);
   const torch::Tensor mask = n.surrogate.ptr()->brain_mask(tissue);
   const torch::Tensor full = theta_tensor({start}, n.device);
   // The leaf holds what is fitted: all five components, or only (μ_D, μ_ρ) with the seed fixed.
-  const int64_t first = cfg.com_origin ? 3 : 0;
-  torch::Tensor leaf = full.narrow(1, first, 5 - first).clone().set_requires_grad(true);
-  const torch::Tensor lo = theta_tensor({n.spec.support_lo}, n.device).narrow(1, first, 5 - first);
-  const torch::Tensor hi = theta_tensor({n.spec.support_hi}, n.device).narrow(1, first, 5 - first);
-  auto theta_of = [&] { return first == 0 ? leaf : torch::cat({full.narrow(1, 0, first), leaf}, 1); };
+  const int64_t first = cfg.seed_fixed() ? datagen::kThetaMuD : 0, fitted_n = datagen::kThetaSize - first;
+  const torch::Tensor lo = theta_tensor({n.spec.support_lo}, n.device).narrow(1, first, fitted_n);
+  const torch::Tensor hi = theta_tensor({n.spec.support_hi}, n.device).narrow(1, first, fitted_n);
+  // θ = lo + (hi − lo)·sigmoid(u); the start is pulled 1e-3 inside the box so that u is finite.
+  const torch::Tensor frac = ((full.narrow(1, first, fitted_n) - lo) / (hi - lo).clamp_min(1e-12)).clamp(1e-3, 1 - 1e-3);
+  torch::Tensor leaf = torch::log(frac / (1 - frac)).detach().clone().set_requires_grad(true);
+  auto theta_of = [&] {
+    const torch::Tensor fitted = lo + (hi - lo) * torch::sigmoid(leaf);
+    return first == 0 ? fitted : torch::cat({full.narrow(1, 0, first), fitted}, 1);
+  };
 
   FitResult r;
   torch::optim::LBFGS opt({leaf}, torch::optim::LBFGSOptions(1.0)
-                                      .max_iter(1)
-                                      .max_eval(cfg.line_search_evaluations)
-                                      .tolerance_grad(1e-12)
-                                      .tolerance_change(1e-14)
-                                      .history_size(10)
+                                      .max_iter(cfg.inner_iterations)
+                                      .max_eval(cfg.inner_iterations * 5 / 4)
+                                      .tolerance_grad(cfg.lbfgs_tolerance_grad)
+                                      .tolerance_change(cfg.lbfgs_tolerance_change)
+                                      .history_size(cfg.history)
                                       .line_search_fn("strong_wolfe"));
+  double best_loss = std::numeric_limits<double>::infinity();
+  torch::Tensor best_leaf = leaf.detach().clone();
   auto closure = [&] {
     opt.zero_grad();
     torch::Tensor loss = case_loss(n.surrogate.ptr()->forward(tissue, theta_of()), c, mask, cfg.objective).sum();
     loss.backward();
     ++r.evaluations;
+    const double l = loss.item<double>();
+    if (l < best_loss) {  // the line search may end on a worse point than one it tried: keep the best seen
+      best_loss = l;
+      best_leaf = leaf.detach().clone();
+    }
     return loss;
   };
+  auto& opts = static_cast<torch::optim::LBFGSOptions&>(opt.param_groups()[0].options());
   double previous = std::numeric_limits<double>::infinity();
+  int64_t calm = 0;
   r.stop_reason = "max_iterations";
-  for (int64_t it = 0; it < cfg.max_iterations; ++it) {
-    const auto ti = Clock::now();
-    // step() returns the loss at the point it started from (the previous iterate, after clamping).
-    const double loss = opt.step(closure).item<double>();
-    {
-      torch::NoGradGuard no_grad;
-      leaf.copy_(torch::max(torch::min(leaf, hi), lo));
+  for (int64_t step = 0; step < cfg.max_iterations; ++step) {
+    const int64_t left = cfg.max_evaluations - r.evaluations;
+    if (left < 2) {
+      r.stop_reason = "max_evaluations";
+      break;
     }
+    opts.max_eval(std::min(left, cfg.inner_iterations * 5 / 4));
+    const auto ti = Clock::now();
+    const int64_t evals_before = r.evaluations;
+    opt.step(closure);
     r.iteration_seconds.push_back(seconds_since(ti));
-    r.loss_history.push_back(loss);
-    ++r.iterations;
-    if (!std::isfinite(loss)) {
+    r.loss_history.push_back(best_loss);
+    ++r.outer_steps;
+    if (!std::isfinite(best_loss)) {
       r.stop_reason = "non-finite loss";
       break;
     }
-    if (std::abs(previous - loss) < cfg.tolerance) {
-      r.stop_reason = "converged";
-      break;
+    if (r.evaluations == evals_before + 1 || std::abs(previous - best_loss) <= cfg.tolerance * std::abs(best_loss)) {
+      if (++calm >= cfg.patience || r.evaluations == evals_before + 1) {  // one evaluation: L-BFGS saw a flat point
+        r.stop_reason = "converged";
+        break;
+      }
+    } else {
+      calm = 0;
     }
-    previous = loss;
+    previous = best_loss;
   }
+  {
+    torch::NoGradGuard no_grad;
+    leaf.copy_(best_leaf);
+  }
+  for (const auto& kv : opt.state())
+    r.iterations += static_cast<const torch::optim::LBFGSParamState&>(*kv.second).n_iter();
   const torch::Tensor final_theta = theta_of().detach().to(torch::kCPU, torch::kFloat64);
-  for (size_t k = 0; k < 5; ++k) r.theta[k] = final_theta[0][static_cast<int64_t>(k)].item<double>();
+  for (size_t k = 0; k < datagen::kThetaSize; ++k) r.theta[k] = final_theta[0][static_cast<int64_t>(k)].item<double>();
   r.loss = surrogate_losses(n, c, {r.theta}, cfg.objective)[0];
-  ++r.evaluations;
   r.seconds = seconds_since(t0);
   return r;
 }
@@ -162,7 +191,7 @@ FitResult fit_gradient(const Networks& n, const ModelCase& c, Theta start, const
 FitResult fit_cmaes(const BatchLoss& batch_loss, Theta start, const FitConfig& cfg, const ModelSpec& spec) {
   const auto t0 = Clock::now();
   start = spec.clamp_to_support(start);
-  const size_t first = cfg.com_origin ? 3 : 0;
+  const size_t first = cfg.seed_fixed() ? datagen::kThetaMuD : 0;
   std::vector<double> mean(start.begin() + static_cast<std::ptrdiff_t>(first), start.end());
   CmaesOptions o;
   o.population = cfg.cmaes_population;
@@ -172,7 +201,7 @@ FitResult fit_cmaes(const BatchLoss& batch_loss, Theta start, const FitConfig& c
   r.stop_reason = "max_evaluations";
   auto full = [&](const std::vector<double>& x) {
     Theta t = start;
-    for (size_t k = first; k < 5; ++k) t[k] = x[k - first];
+    for (size_t k = first; k < datagen::kThetaSize; ++k) t[k] = x[k - first];
     return t;
   };
   while (r.evaluations + es.population() <= cfg.cmaes_max_evaluations) {
@@ -183,7 +212,7 @@ FitResult fit_cmaes(const BatchLoss& batch_loss, Theta start, const FitConfig& c
     for (const auto& x : pop) {
       Theta t = full(x), clamped = spec.clamp_to_support(t);
       double p = 0;
-      for (size_t k = 0; k < 5; ++k) p += (t[k] - clamped[k]) * (t[k] - clamped[k]);
+      for (size_t k = 0; k < datagen::kThetaSize; ++k) p += (t[k] - clamped[k]) * (t[k] - clamped[k]);
       points.push_back(clamped);
       penalty.push_back(p);
     }

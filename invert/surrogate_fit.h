@@ -29,16 +29,29 @@ struct Networks {
 // Loads both bundles (inverse_path may be empty), freezes the weights, moves them to `device`.
 Networks load_networks(const std::string& surrogate_path, const std::string& inverse_path, const torch::Device& device);
 
+// gb follows the authors' optimizer (../shared/reference/paper): L-BFGS with strong-Wolfe line search, several
+// inner iterations per outer step, a long history; it stops when the loss has changed by less than a relative
+// tolerance over `patience` outer steps, at a budget of surrogate evaluations, or after `max_iterations` steps.
+// Bounds: θ = lo + (hi − lo)·sigmoid(u) with u free, so L-BFGS never sees a clamp (no stale curvature pairs).
 struct FitConfig {
-  int64_t max_iterations = 40;    // L-BFGS steps (each with its own strong-Wolfe line search)
-  double tolerance = 1e-7;        // stop when |L_prev − L| < tolerance
-  int64_t line_search_evaluations = 25;
+  int64_t max_iterations = 1000;  // outer L-BFGS steps at most (paper: 1,000)
+  int64_t inner_iterations = 20;  // L-BFGS iterations per outer step (paper: 20)
+  int64_t max_evaluations = 150;  // surrogate forward+backward passes at most (the wall-time budget)
+  int64_t history = 100;          // L-BFGS memory (paper: 100)
+  double tolerance = 1e-4;        // stop when |L_prev − L| <= tolerance · L for `patience` outer steps in a row
+  int64_t patience = 2;
+  double lbfgs_tolerance_grad = 1e-7;    // inside a step: stop when max |∂L/∂u| is below this (paper)
+  double lbfgs_tolerance_change = 1e-9;  // ... or when the loss or step changes by less than this (paper)
   double cmaes_sigma = 0.3;       // initial step in normalized θ
   int64_t cmaes_population = 0;   // 0: 4 + floor(3 ln n)
   int64_t cmaes_max_evaluations = 800;
   double cmaes_tolerance = 1e-3;  // stop when σ·max std < this (normalized θ)
   uint64_t seed = 0;
-  bool com_origin = false;        // seed fixed at the target's centre of mass; only μ_D, μ_ρ are fitted
+  // Where the seed comes from: "fitted" (all of θ is estimated), "com" (the paper's COM origin: θ is estimated
+  // freely, the final solver run puts the seed at the target's centre of mass) or "com-refit" (the seed is fixed
+  // at the centre of mass throughout and only μ_D, μ_ρ are fitted).
+  std::string origin = "fitted";
+  bool seed_fixed() const { return origin == "com-refit"; }
   ObjectiveConfig objective;
 };
 void to_json(nlohmann::json& j, const FitConfig& c);
@@ -46,7 +59,8 @@ void to_json(nlohmann::json& j, const FitConfig& c);
 struct FitResult {
   Theta theta{};  // normalized
   double loss = 0;
-  int64_t iterations = 0, evaluations = 0;
+  int64_t iterations = 0, evaluations = 0;  // L-BFGS iterations (CMA-ES: generations); loss evaluations
+  int64_t outer_steps = 0;
   double seconds = 0;
   std::vector<double> iteration_seconds, loss_history;
   std::string stop_reason;

@@ -7,19 +7,25 @@ namespace tumorforge::models {
 
 void NetConfig::validate() const {
   if (kind != "surrogate" && kind != "inverse") throw std::invalid_argument("model kind must be surrogate or inverse, got '" + kind + "'");
-  if (widths.size() != 5) throw std::invalid_argument("widths must list 5 channel counts (4 stages + neck)");
+  if (widths.size() < 2 || widths.size() > 7)
+    throw std::invalid_argument("widths must list 2 to 7 channel counts (one per encoder stage, then the neck)");
   for (int64_t w : widths)
     if (w < 1 || w > 4096) throw std::invalid_argument("widths must be within 1..4096");
   if (kernel_size < 1 || kernel_size % 2 == 0) throw std::invalid_argument("kernel_size must be odd");
-  if (input_size < 16 || input_size % 16 != 0)
-    throw std::invalid_argument("input size (crop) " + std::to_string(input_size) + " must be a positive multiple of 16");
+  const int64_t div = int64_t{1} << stages();
+  if (input_size < div || input_size % div != 0)
+    throw std::invalid_argument("input size (crop) " + std::to_string(input_size) + " must be a positive multiple of " +
+                                std::to_string(div) + " (2^stages, " + std::to_string(stages()) + " stages)");
+  if (wiring != "unet" && wiring != "paper") throw std::invalid_argument("wiring must be unet or paper, got '" + wiring + "'");
+  if (!(seed_sigma_voxels > 0)) throw std::invalid_argument("seed_sigma_voxels must be positive");
   if (n_params != 5) throw std::invalid_argument("n_params must be 5");
 }
 
 void to_json(nlohmann::json& j, const NetConfig& c) {
   j = {{"kind", c.kind},           {"widths", c.widths},         {"kernel_size", c.kernel_size},
        {"input_size", c.input_size}, {"n_params", c.n_params},   {"layer_scale_init", c.layer_scale_init},
-       {"mask_threshold", c.mask_threshold}, {"theta_film", c.theta_film}};
+       {"mask_threshold", c.mask_threshold}, {"theta_film", c.theta_film}, {"seed_channel", c.seed_channel},
+       {"seed_sigma_voxels", c.seed_sigma_voxels}, {"wiring", c.wiring}};
 }
 
 void from_json(const nlohmann::json& j, NetConfig& c) {
@@ -34,7 +40,11 @@ void from_json(const nlohmann::json& j, NetConfig& c) {
   c.n_params = j.value("n_params", d.n_params);
   c.layer_scale_init = j.value("layer_scale_init", d.layer_scale_init);
   c.mask_threshold = j.value("mask_threshold", d.mask_threshold);
-  c.theta_film = j.value("theta_film", false);  // absent: a bundle from before FiLM conditioning
+  // Absent keys: a bundle from before the feature, which it did not have.
+  c.theta_film = j.value("theta_film", false);
+  c.seed_channel = j.value("seed_channel", false);
+  c.seed_sigma_voxels = j.value("seed_sigma_voxels", d.seed_sigma_voxels);
+  c.wiring = j.value("wiring", std::string("unet"));
 }
 
 }  // namespace tumorforge::models

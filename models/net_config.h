@@ -11,9 +11,9 @@ namespace tumorforge::models {
 
 struct NetConfig {
   std::string kind = "surrogate";  // "surrogate" (tissue + θ -> c) or "inverse" (c + tissue -> θ)
-  std::vector<int64_t> widths{16, 32, 64, 128, 256};  // 4 encoder stages + neck (paper: 32 ... 512)
+  std::vector<int64_t> widths{16, 32, 64, 128, 256};  // one per encoder stage, then the neck (paper: 32 ... 512)
   int64_t kernel_size = 7;       // depthwise kernel of the ConvNeXt blocks
-  int64_t input_size = 64;       // cube edge S, divisible by 16
+  int64_t input_size = 64;       // cube edge S, divisible by 2^stages
   int64_t n_params = 5;          // θ = (x, y, z, μ_D, μ_ρ), normalized to [-1, 1]
   double layer_scale_init = 1e-6;
   double mask_threshold = 0.1;   // brain mask = WM + GM >= this (the solver's th_matter)
@@ -21,8 +21,18 @@ struct NetConfig {
   // the skip connections let the decoder ignore θ and predict a mean tumor (seen in the first dev model).
   // Configs saved before this key existed mean false.
   bool theta_film = true;
+  // Surrogate: the seed position enters as a fourth input channel, a Gaussian of `seed_sigma_voxels` drawn at the
+  // continuous seed offset θ[0:3] (differentiable in it), so the output can follow the seed voxel by voxel
+  // instead of through the few neck voxels. Configs saved before this key existed mean false.
+  bool seed_channel = true;
+  double seed_sigma_voxels = 1.0;
+  // Surrogate skip wiring: "unet" (skips from each stage's block output, full resolution included) or "paper"
+  // (the authors': skips from each stage's input, no full-resolution skip, θ only through the neck Linear).
+  std::string wiring = "unet";
 
-  int64_t in_channels() const { return kind == "inverse" ? 4 : 3; }
+  int64_t stages() const { return static_cast<int64_t>(widths.size()) - 1; }
+  int64_t neck_size() const { return input_size >> stages(); }
+  int64_t in_channels() const { return kind == "inverse" ? 4 : (seed_channel ? 4 : 3); }
   void validate() const;  // throws std::invalid_argument naming the field
 };
 

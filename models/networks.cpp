@@ -5,25 +5,26 @@
 
 namespace tumorforge::models {
 
-EncoderImpl::EncoderImpl(const NetConfig& c) {
+EncoderImpl::EncoderImpl(const NetConfig& c) : skip_stage_inputs_(c.kind == "surrogate" && c.wiring == "paper") {
   const auto& w = c.widths;
   stem = register_module("stem", torch::nn::Conv3d(torch::nn::Conv3dOptions(c.in_channels(), w[0], 3).padding(1)));
   blocks = register_module("blocks", torch::nn::ModuleList());
   norms = register_module("norms", torch::nn::ModuleList());
   downs = register_module("downs", torch::nn::ModuleList());
-  for (size_t s = 0; s < 4; ++s) {
+  for (size_t s = 0; s + 1 < w.size(); ++s) {
     blocks->push_back(ConvNeXtBlock(w[s], c.kernel_size, c.layer_scale_init));
     norms->push_back(ChannelNorm(w[s]));
     downs->push_back(torch::nn::Conv3d(torch::nn::Conv3dOptions(w[s], w[s + 1], 2).stride(2)));
   }
-  neck = register_module("neck", ConvNeXtBlock(w[4], c.kernel_size, c.layer_scale_init));
+  neck = register_module("neck", ConvNeXtBlock(w.back(), c.kernel_size, c.layer_scale_init));
 }
 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& x_in, std::vector<torch::Tensor>* skips) {
   auto x = stem(x_in);
-  for (size_t s = 0; s < 4; ++s) {
+  for (size_t s = 0; s < blocks->size(); ++s) {
+    if (skips && skip_stage_inputs_) skips->push_back(x);
     x = blocks[s]->as<ConvNeXtBlockImpl>()->forward(x);
-    if (skips) skips->push_back(x);
+    if (skips && !skip_stage_inputs_) skips->push_back(x);
     x = downs[s]->as<torch::nn::Conv3dImpl>()->forward(norms[s]->as<ChannelNormImpl>()->forward(x));
   }
   return neck(x);
@@ -33,38 +34,57 @@ SurrogateNetImpl::SurrogateNetImpl(const NetConfig& c) : config_(c) {
   config_.validate();
   if (c.kind != "surrogate") throw std::invalid_argument("SurrogateNet needs kind = surrogate");
   const auto& w = c.widths;
-  const int64_t s16 = c.input_size / 16;
+  const int64_t n = c.neck_size(), stages = c.stages();
   encoder = register_module("encoder", Encoder(c));
-  theta_embed = register_module("theta_embed", torch::nn::Linear(c.n_params, w[4] * s16 * s16 * s16));
+  theta_embed = register_module("theta_embed", torch::nn::Linear(c.n_params, w.back() * n * n * n));
   ups = register_module("ups", torch::nn::ModuleList());
   fuse = register_module("fuse", torch::nn::ModuleList());
   blocks = register_module("blocks", torch::nn::ModuleList());
   if (c.theta_film) film = register_module("film", torch::nn::ModuleList());
-  for (int s = 3; s >= 0; --s) {  // decoder stages from the neck up
-    if (c.theta_film) film->push_back(torch::nn::Linear(c.n_params, 2 * w[s]));
-    ups->push_back(torch::nn::ConvTranspose3d(torch::nn::ConvTranspose3dOptions(w[s + 1], w[s], 2).stride(2)));
-    fuse->push_back(torch::nn::Conv3d(torch::nn::Conv3dOptions(2 * w[s], w[s], 1)));
-    blocks->push_back(ConvNeXtBlock(w[s], c.kernel_size, c.layer_scale_init));
+  for (int64_t s = stages - 1; s >= 0; --s) {  // decoder stages from the neck up
+    const auto su = static_cast<size_t>(s);
+    if (c.theta_film) film->push_back(torch::nn::Linear(c.n_params, 2 * w[su]));
+    ups->push_back(torch::nn::ConvTranspose3d(torch::nn::ConvTranspose3dOptions(w[su + 1], w[su], 2).stride(2)));
+    if (has_skip(s)) fuse->push_back(torch::nn::Conv3d(torch::nn::Conv3dOptions(2 * w[su], w[su], 1)));
+    else fuse->push_back(torch::nn::Identity());
+    blocks->push_back(ConvNeXtBlock(w[su], c.kernel_size, c.layer_scale_init));
   }
   head = register_module("head", torch::nn::Conv3d(torch::nn::Conv3dOptions(w[0], 1, 3).padding(1)));
 }
+
+bool SurrogateNetImpl::has_skip(int64_t stage) const { return config_.wiring == "unet" || stage > 0; }
 
 torch::Tensor SurrogateNetImpl::brain_mask(const torch::Tensor& tissue) const {
   return (tissue.narrow(1, 0, 1) + tissue.narrow(1, 1, 1) >= config_.mask_threshold).to(tissue.scalar_type());
 }
 
+torch::Tensor SurrogateNetImpl::seed_map(const torch::Tensor& theta) const {
+  // θ[0:3] is the seed offset from the cube centre, normalized so that ±1 is ±S/2 voxels (the store's
+  // theta_range), hence the voxel position (S − 1)/2 + θ·S/2. A separable Gaussian: three 1D profiles.
+  const double S = static_cast<double>(config_.input_size), inv2s2 = 0.5 / (config_.seed_sigma_voxels * config_.seed_sigma_voxels);
+  const auto pos = theta.narrow(1, 0, 3) * (S / 2) + (S - 1) / 2;                         // (N, 3)
+  const auto axis = torch::arange(config_.input_size, theta.options());
+  const auto prof = torch::exp(-(axis.view({1, 1, -1}) - pos.unsqueeze(2)).pow(2) * inv2s2);  // (N, 3, S)
+  const auto N = theta.size(0), s = config_.input_size;
+  return (prof.select(1, 0).view({N, 1, s, 1, 1}) * prof.select(1, 1).view({N, 1, 1, s, 1}) *
+          prof.select(1, 2).view({N, 1, 1, 1, s}));
+}
+
 torch::Tensor SurrogateNetImpl::forward(const torch::Tensor& tissue, const torch::Tensor& theta) {
-  const int64_t S = config_.input_size, s16 = S / 16;
+  const int64_t S = config_.input_size, n = config_.neck_size();
   TORCH_CHECK(tissue.dim() == 5 && tissue.size(1) == 3 && tissue.size(2) == S && tissue.size(3) == S && tissue.size(4) == S,
               "surrogate: tissue must be (N, 3, ", S, ", ", S, ", ", S, ")");
   TORCH_CHECK(theta.dim() == 2 && theta.size(0) == tissue.size(0) && theta.size(1) == config_.n_params,
               "surrogate: theta must be (N, ", config_.n_params, ")");
   std::vector<torch::Tensor> skips;
-  auto x = encoder(tissue, &skips);
-  x = x + theta_embed(theta).view({-1, config_.widths[4], s16, s16, s16});
-  for (size_t d = 0; d < 4; ++d) {
+  const auto input = config_.seed_channel ? torch::cat({tissue, seed_map(theta).to(tissue.scalar_type())}, 1) : tissue;
+  auto x = encoder(input, &skips);
+  x = x + theta_embed(theta).view({-1, config_.widths.back(), n, n, n});
+  const auto stages = static_cast<size_t>(config_.stages());
+  for (size_t d = 0; d < stages; ++d) {
+    const size_t s = stages - 1 - d;  // the encoder stage this decoder stage mirrors
     x = ups[d]->as<torch::nn::ConvTranspose3dImpl>()->forward(x);
-    x = fuse[d]->as<torch::nn::Conv3dImpl>()->forward(torch::cat({x, skips[3 - d]}, 1));
+    if (has_skip(static_cast<int64_t>(s))) x = fuse[d]->as<torch::nn::Conv3dImpl>()->forward(torch::cat({x, skips[s]}, 1));
     if (config_.theta_film) {
       const auto ss = film[d]->as<torch::nn::LinearImpl>()->forward(theta).view({x.size(0), 2, x.size(1), 1, 1, 1});
       x = x * (1 + ss.select(1, 0)) + ss.select(1, 1);
@@ -78,7 +98,7 @@ InverseNetImpl::InverseNetImpl(const NetConfig& c) : config_(c) {
   config_.validate();
   if (c.kind != "inverse") throw std::invalid_argument("InverseNet needs kind = inverse");
   encoder = register_module("encoder", Encoder(c));
-  head = register_module("head", torch::nn::Linear(c.widths[4], c.n_params));
+  head = register_module("head", torch::nn::Linear(c.widths.back(), c.n_params));
 }
 
 torch::Tensor InverseNetImpl::forward(const torch::Tensor& concentration, const torch::Tensor& tissue) {

@@ -1,6 +1,7 @@
 // The two networks, both rebuilt from a NetConfig:
 // - SurrogateNet (forward model): tissue (N, 3, S, S, S) + normalized θ (N, 5) -> concentration (N, 1, S, S, S),
-//   a 3D ConvNeXt U-Net; θ enters at the neck through a linear layer; sigmoid output times the brain mask.
+//   a 3D ConvNeXt U-Net; the seed is drawn as a Gaussian input channel (seed_channel), θ enters at the neck
+//   through a linear layer and scales/shifts every decoder stage (theta_film); sigmoid output times the brain mask.
 // - InverseNet (direct inverse): concentration + tissue (N, 4, S, S, S) -> normalized θ in (-1, 1) (tanh),
 //   the same encoder, global average pooling and a linear head.
 #pragma once
@@ -11,7 +12,8 @@
 
 namespace tumorforge::models {
 
-// Stem (conv 3³) and four stages of [ConvNeXt block -> skip, ChannelNorm + conv k=2 s=2], then the neck block.
+// Stem (conv 3³) and one stage per width but the last of [ConvNeXt block, ChannelNorm + conv k=2 s=2], then the
+// neck block. Skips are each stage's block output ("unet" wiring) or its input ("paper" wiring).
 class EncoderImpl : public torch::nn::Module {
  public:
   explicit EncoderImpl(const NetConfig& c);
@@ -22,6 +24,7 @@ class EncoderImpl : public torch::nn::Module {
   torch::nn::Conv3d stem{nullptr};
   torch::nn::ModuleList blocks, norms, downs;
   ConvNeXtBlock neck{nullptr};
+  bool skip_stage_inputs_ = false;
 };
 TORCH_MODULE(Encoder);
 
@@ -30,9 +33,11 @@ class SurrogateNetImpl : public torch::nn::Module {
   explicit SurrogateNetImpl(const NetConfig& c);
   torch::Tensor forward(const torch::Tensor& tissue, const torch::Tensor& theta);
   torch::Tensor brain_mask(const torch::Tensor& tissue) const;  // (N, 1, S, S, S) float
+  torch::Tensor seed_map(const torch::Tensor& theta) const;     // (N, 1, S, S, S) Gaussian at the seed offset
   const NetConfig& config() const { return config_; }
 
  private:
+  bool has_skip(int64_t stage) const;  // the "paper" wiring drops the full-resolution skip
   NetConfig config_;
   Encoder encoder{nullptr};
   torch::nn::Linear theta_embed{nullptr};

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "datagen/resample.h"
 #include "invert/figures.h"
@@ -14,9 +15,11 @@
 #include "invert/model_case.h"
 #include "solver/nifti_io.h"
 #include "solver/provenance.h"
+#include "solver/regrid.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/invert_options.h"
+#include "tools/plan_output.h"
 #include "train/metrics.h"
 
 namespace tumorforge::cli {
@@ -24,6 +27,10 @@ namespace {
 
 struct InvertArgs {
   std::string surrogate, inverse, target, segmentation, out, device = "auto", theta0;
+  std::string labels, core_labels, edema_labels;
+  bool plan = false;  // also write the radiotherapy plans (plan/), as `tumorforge plan` would
+  std::string recurrence, brain_mask;
+  double margin_mm = 15.0;
   solver::TissueSource tissue;
   invert::InvertConfig cfg;
   bool resample = false;
@@ -46,10 +53,9 @@ nlohmann::json final_metrics(const invert::ModelCase& c, const solver::Volume& t
   return nlohmann::json::object();
 }
 
-nlohmann::json segmentation_metrics(const solver::Volume& labels, const std::string& name, const std::vector<float>& result,
+nlohmann::json segmentation_metrics(const invert::TumorMasks& masks, const std::vector<float>& result,
                                     const invert::ObjectiveConfig& o) {
-  std::vector<float> core, whole;
-  invert::segmentation_masks(labels, name, core, whole);
+  const std::vector<float>&core = masks.core, &whole = masks.whole;
   auto dice = [&](const std::vector<float>& m, double tau) {
     double inter = 0, a = 0, b = 0;
     for (size_t i = 0; i < m.size(); ++i) {
@@ -70,6 +76,9 @@ void run_invert(InvertArgs& a) {
   finish_fit_options(a.cfg, a.theta0);
   a.cfg.threads = a.threads;
   if (a.threads > 0) torch::set_num_threads(a.threads);
+  const bool want_plan = a.plan || !a.recurrence.empty();
+  if (want_plan && a.segmentation.empty()) throw std::invalid_argument("--plan/--recurrence need a --segmentation target (its tumor core)");
+  if (!(a.margin_mm >= 0) || !std::isfinite(a.margin_mm)) throw std::invalid_argument("--margin-mm must be a finite number >= 0");
   if (a.inverse.empty() && invert::method_needs_inverse(a.cfg.method))
     throw std::invalid_argument("--method " + a.cfg.method + " needs --inverse");
 
@@ -80,12 +89,33 @@ void run_invert(InvertArgs& a) {
   const std::string target_path = a.target.empty() ? a.segmentation : a.target;
   const auto kind = a.target.empty() ? invert::TargetKind::kSegmentation : invert::TargetKind::kConcentration;
   const solver::Volume target = solver::read_nifti(target_path);
+  if (!solver::same_grid(tissue->grid, target.grid)) {
+    // An atlas for a patient: bring the anatomy onto the patient's grid; outputs stay on the patient's grid.
+    const auto how = a.tissue.labels_path.empty() ? solver::Interpolation::kTrilinear : solver::Interpolation::kNearest;
+    spdlog::info("tissue ({}, affine {}) resampled onto the target's grid ({}, affine {}) through both affines, {}",
+                 tissue->grid.describe(), solver::describe_affine(tissue->grid.affine), target.grid.describe(),
+                 solver::describe_affine(target.grid.affine), how == solver::Interpolation::kNearest ? "nearest (labels)" : "trilinear (fractions)");
+    tissue = std::make_shared<const solver::TissueMaps>(solver::regrid_tissue(*tissue, target.grid, how, "tissue " + a.tissue.describe()));
+  }
   const std::string flag = a.target.empty() ? "--segmentation " : "--target ";
+  std::optional<invert::LabelConvention> conv;
+  invert::TumorMasks masks;
+  if (kind == invert::TargetKind::kSegmentation) {
+    conv = invert::label_convention(a.labels, a.core_labels, a.edema_labels);
+    masks = invert::tumor_masks(target, flag + target_path, *conv);
+    spdlog::info("segmentation labels: {}", conv->describe());
+  }
+  std::optional<solver::Volume> recurrence, brain_mask;
+  if (!a.recurrence.empty()) recurrence = solver::regrid(solver::read_nifti(a.recurrence), target.grid, solver::Interpolation::kNearest,
+                                                          "--recurrence " + a.recurrence);
+  if (!a.brain_mask.empty()) brain_mask = solver::regrid(solver::read_nifti(a.brain_mask), target.grid, solver::Interpolation::kNearest,
+                                                          "--brain-mask " + a.brain_mask);
   invert::ModelCase c = invert::prepare_patient(tissue, target, kind, nets.spec, a.resample, flag + target_path,
-                                                a.cfg.fit.objective.tau_core, a.cfg.fit.objective.tau_edema);
+                                                a.cfg.fit.objective.tau_core, a.cfg.fit.objective.tau_edema,
+                                                conv ? &*conv : nullptr);
   spdlog::info("case: {} on {}, model cube {}^3 at {} mm (block {}x{}x{}), method {}{}", target_path, tissue->grid.describe(),
                c.solver.crop, nets.spec.spacing_mm[0], c.solver.factor[0], c.solver.factor[1], c.solver.factor[2],
-               a.cfg.method, a.cfg.fit.com_origin ? ", seed at centre of mass" : "");
+               a.cfg.method, a.cfg.fit.origin == "fitted" ? "" : ", origin " + a.cfg.fit.origin);
 
   invert::Inversion inv = invert::invert_case(nets, c, a.cfg);
   for (const auto& [name, s] : inv.stages.items())
@@ -95,7 +125,7 @@ void run_invert(InvertArgs& a) {
   const std::vector<float>& result = inv.final_run.concentration.data;
   nlohmann::json metrics = kind == invert::TargetKind::kConcentration
                                ? final_metrics(c, target, result, nets.spec.th_matter)
-                               : segmentation_metrics(target, target_path, result, a.cfg.fit.objective);
+                               : segmentation_metrics(masks, result, a.cfg.fit.objective);
   const invert::Theta raw = nets.spec.denormalize(inv.theta);
   const auto& seed_mm = inv.final_run.seed_mm;
   const auto& A = tissue->grid.affine;
@@ -147,8 +177,8 @@ void run_invert(InvertArgs& a) {
     solver::write_nifti(staging + "/concentration.nii.gz", inv.final_run.concentration, "tumorforge invert: final FK run");
     solver::write_nifti(staging + "/surrogate.nii.gz", surrogate, "tumorforge invert: surrogate at theta");
     std::vector<float> target_rows = target.data;
-    if (kind == invert::TargetKind::kSegmentation)
-      for (float& v : target_rows) v = v > 0 ? (v == 2 ? 0.4f : 0.8f) : 0.0f;
+    if (kind == invert::TargetKind::kSegmentation)  // core bright, edema dim
+      for (size_t i = 0; i < target_rows.size(); ++i) target_rows[i] = masks.core[i] > 0 ? 0.8f : masks.whole[i] > 0 ? 0.4f : 0.0f;
     const auto com = datagen::centre_of_mass(result, tissue->grid);
     const std::array<int64_t, 3> centre{std::lround(com[0]), std::lround(com[1]), std::lround(com[2])};
     invert::write_png(staging + "/slices.png",
@@ -157,6 +187,19 @@ void run_invert(InvertArgs& a) {
                              {"rows", {"target", "final solver run", "surrogate at theta"}},
                              {"columns", {"axial (z)", "coronal (y)", "sagittal (x)"}},
                              {"through_voxel", centre}};
+    if (want_plan) {
+      std::filesystem::create_directories(staging + "/plan");
+      std::vector<uint8_t> brain = brain_mask ? std::vector<uint8_t>(brain_mask->data.size()) : brain_from_tissue(*tissue);
+      if (brain_mask)
+        for (size_t i = 0; i < brain.size(); ++i) brain[i] = brain_mask->data[i] > 0.5f;
+      nlohmann::json pj = write_plan_files(staging + "/plan", target.grid, masks, *conv, result, brain,
+                                           recurrence ? &*recurrence : nullptr, a.margin_mm);
+      pj["inputs"] = {{"concentration", "../concentration.nii.gz"}, {"segmentation", target_path},
+                      {"brain", a.brain_mask.empty() ? a.tissue.describe() : a.brain_mask},
+                      {"recurrence", a.recurrence.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.recurrence)}};
+      write_json(staging + "/plan/plan.json", pj);
+      result_json["plan"] = pj;
+    }
     write_json(staging + "/result.json", result_json);
     publish_staging_dir(staging, a.out);
   } catch (...) {
@@ -179,17 +222,29 @@ void register_invert(CLI::App& app) {
       "invert",
       "Personalize the FK model to one tumor: estimate the seed and mu_D = sqrt(D_w T), mu_rho = sqrt(rho T)\n"
       "from a concentration map or a BraTS segmentation, then run the solver there. Methods: direct (inverse\n"
-      "net), gb (L-BFGS through the frozen surrogate), hybrid (gb from the direct guess, keep the better;\n"
-      "default), cmaes-surrogate, cmaes-solver. Example with the shipped checkpoints:\n"
-      "  tumorforge invert --target c.nii.gz --phantom 96 --resample --out runs/case1\n"
+      "net), gb (L-BFGS through the frozen surrogate), hybrid (the default: gb from the direct guess, then one\n"
+      "solver run for each and keep the one closer to the target), cmaes-surrogate, cmaes-solver. The seed is\n"
+      "fitted by default (--origin). The shipped checkpoints were trained on the 2 mm atlas and the phantom\n"
+      "(4 mm, 32^3 cubes); give 2 mm or 4 mm inputs (--resample block-averages 2 mm to 4 mm). Example:\n"
+      "  tumorforge invert --target c.nii.gz --wm wm.nii.gz --gm gm.nii.gz --csf csf.nii.gz --resample --out runs/case1\n"
       "Writes result.json, concentration.nii.gz (final solver run), surrogate.nii.gz and slices.png.");
   cmd->add_option("--config", "read options from this TOML/INI file: `key = value` lines, keys = flag names");
   add_checkpoint_options(cmd, a->surrogate, a->inverse);
   auto* tg = cmd->add_option_group("target", "exactly one of these");
   tg->add_option("--target", a->target, "tumor-cell concentration in [0, 1] (NIfTI)");
-  tg->add_option("--segmentation", a->segmentation, "BraTS labels: 1 necrotic core, 2 edema, 3/4 enhancing (NIfTI)");
+  tg->add_option("--segmentation", a->segmentation, "tumor label map (NIfTI) read by --labels");
+  auto* lg = cmd->add_option_group("labels", "how --segmentation labels are read (required with it)");
+  lg->add_option("--labels", a->labels, "brats2021 (1 NCR, 2 ED, 4 ET) | brats2023 (1 NCR, 2 ED, 3 ET) | gliodil\n"
+                 "(1 ET, 3 ED, 4 NCR; also the BraTS toolkit's)");
+  lg->add_option("--core-labels", a->core_labels, "instead of --labels: tumor-core labels, e.g. 1,4");
+  lg->add_option("--edema-labels", a->edema_labels, "instead of --labels: edema labels, e.g. 3");
   add_anatomy_options(cmd, a->tissue);
   cmd->add_option("--out", a->out, "output directory")->required();
+  auto* pg = cmd->add_option_group("plan", "radiotherapy plans from the result (segmentation targets; see `tumorforge plan`)");
+  pg->add_flag("--plan", a->plan, "also write OUT/plan/: standard and model plans, plan.png, plan.json");
+  pg->add_option("--recurrence", a->recurrence, "follow-up recurrence (implies --plan): coverage of each plan");
+  pg->add_option("--brain-mask", a->brain_mask, "brain mask for the plans (default: the tissue, WM + GM + CSF >= 0.5)");
+  pg->add_option("--margin-mm", a->margin_mm, "standard plan margin around the tumor core, mm")->capture_default_str();
   cmd->add_option("--method", a->cfg.method, "direct | gb | hybrid | cmaes-surrogate | cmaes-solver")->capture_default_str();
   add_fit_options(cmd, a->cfg, a->theta0);
   cmd->add_flag("--resample", a->resample, "block-average inputs whose spacing divides the checkpoints' (e.g. 2 mm -> 4 mm)");

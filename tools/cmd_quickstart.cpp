@@ -31,7 +31,8 @@ namespace {
 
 struct QuickstartArgs {
   std::string out = "runs/quickstart", atlas, surrogate, inverse;
-  int64_t test_samples = 16, cases = 4, train_samples = 300, train_steps = 150, max_iterations = 40;
+  int64_t test_samples = 16, cases = 4, train_samples = 300, train_steps = 150;
+  int64_t max_evaluations = invert::FitConfig{}.max_evaluations;
   int phantom_size = 96;
   bool no_train = false, force = false;
   int threads = 0;
@@ -101,7 +102,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
   opt.limit = a.cases;
   opt.jobs = a.threads;
   opt.invert.select_by = "solver";
-  opt.invert.fit.max_iterations = a.max_iterations;
+  opt.invert.fit.max_evaluations = a.max_evaluations;
   opt.on_progress = [](int64_t done, int64_t total) { spdlog::info("  inverted {}/{} cases", done, total); };
   torch::set_num_threads(1);
   const std::string test = a.out + "/test.zarr";
@@ -173,7 +174,7 @@ void run_quickstart(QuickstartArgs& a) {
     return nlohmann::json{{"store", "test.zarr"}};
   });
   nlohmann::json inv = stage(a, "invert", 2, total,
-                             {{"data", data_settings}, {"cases", a.cases}, {"max_iterations", a.max_iterations},
+                             {{"data", data_settings}, {"cases", a.cases}, {"max_evaluations", a.max_evaluations},
                               {"surrogate", solver::sha256_file(a.surrogate)}, {"inverse", solver::sha256_file(a.inverse)}},
                              [&] { return run_invert_stage(a); });
   nlohmann::json tr;
@@ -205,7 +206,7 @@ void register_quickstart(CLI::App& app) {
       ->check(CLI::Range(16, 512))->capture_default_str();
   cmd->add_option("--test-samples", a->test_samples, "held-out samples to simulate")->capture_default_str();
   cmd->add_option("--cases", a->cases, "how many of them to invert")->capture_default_str();
-  cmd->add_option("--max-iterations", a->max_iterations, "L-BFGS steps of hybrid at most")->capture_default_str();
+  cmd->add_option("--max-evaluations", a->max_evaluations, "surrogate evaluations of hybrid's L-BFGS at most")->capture_default_str();
   cmd->add_option("--train-samples", a->train_samples, "samples of the short training's store")->capture_default_str();
   cmd->add_option("--train-steps", a->train_steps, "steps of the short surrogate training")->capture_default_str();
   cmd->add_flag("--no-train", a->no_train, "skip the training stage");

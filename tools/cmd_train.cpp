@@ -15,7 +15,11 @@ namespace {
 const std::map<std::string, std::string>& train_help() {
   static const std::map<std::string, std::string> h = {
       {"model", "surrogate (tissue + theta -> c) | inverse (c + tissue -> theta)"},
-      {"widths", "channels of the 4 encoder stages and the neck (paper: 32,64,128,256,512)"},
+      {"widths", "channels of each encoder stage, then the neck (paper: 32,64,128,256,512); the crop must be a\n"
+                 "multiple of 2^stages"},
+      {"arch", "surrogate architecture: seed-channel (the seed drawn as a Gaussian input channel, FiLM, U-Net skips),\n"
+               "paper (the authors' wiring: stage-input skips, no full-resolution skip, theta only at the neck), film"},
+      {"augment", "flips (random axis mirrors of tissue, concentration and seed offset: exact FK symmetries) | none"},
       {"kernel_size", "depthwise kernel of the ConvNeXt blocks"},
       {"layer_scale_init", "initial layer scale of the ConvNeXt blocks"},
       {"train", "training store (tumorforge datagen)"},

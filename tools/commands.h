@@ -12,4 +12,5 @@ void register_test_model(CLI::App& app);  // needs LibTorch
 void register_invert(CLI::App& app);      // needs LibTorch
 void register_evaluate(CLI::App& app);    // needs LibTorch
 void register_quickstart(CLI::App& app);  // needs LibTorch
+void register_plan(CLI::App& app);        // needs LibTorch (lives with invert/)
 }  // namespace tumorforge::cli

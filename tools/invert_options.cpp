@@ -21,13 +21,21 @@ void add_checkpoint_options(CLI::App* cmd, std::string& surrogate, std::string& 
 
 void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0) {
   auto* g = cmd->add_option_group("method", "how the parameters are estimated");
-  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by the surrogate's loss or by two solver runs "
-                "(surrogate | solver)")->capture_default_str();
-  g->add_flag("--com-origin", c.fit.com_origin, "fix the seed at the target's centre of mass; fit only mu_D, mu_rho");
+  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by two numerical-solver runs (solver, the paper's\n"
+                "protocol) or by the surrogate's loss (surrogate: no extra solver runs)")->capture_default_str();
+  g->add_option("--origin", c.fit.origin,
+                "where the seed comes from: fitted (estimated with mu_D, mu_rho) | com (the paper's COM origin: fit\n"
+                "freely, final solver run with the seed at the target's centre of mass) | com-refit (seed fixed at the\n"
+                "centre of mass, only mu_D, mu_rho fitted)")->capture_default_str();
+  g->add_flag_callback("--com-origin", [&c] { c.fit.origin = "com"; }, "shorthand for --origin com");
   g->add_option("--theta0", theta0, "start of gb / CMA-ES as five normalized values x,y,z,mu_d,mu_rho in [-1, 1] "
                 "(default: the training set's mean stored in the surrogate bundle)");
-  g->add_option("--max-iterations", c.fit.max_iterations, "L-BFGS steps at most")->capture_default_str();
-  g->add_option("--tolerance", c.fit.tolerance, "stop L-BFGS when the loss changes by less than this")->capture_default_str();
+  g->add_option("--max-evaluations", c.fit.max_evaluations, "gb: surrogate evaluations (forward + backward) at most; "
+                "the time budget")->capture_default_str();
+  g->add_option("--inner-iterations", c.fit.inner_iterations, "gb: L-BFGS iterations per outer step (paper: 20)")->capture_default_str();
+  g->add_option("--max-iterations", c.fit.max_iterations, "gb: outer L-BFGS steps at most (paper: 1000)")->capture_default_str();
+  g->add_option("--tolerance", c.fit.tolerance, "gb: stop when the loss changes by less than this fraction of itself ...")->capture_default_str();
+  g->add_option("--patience", c.fit.patience, "gb: ... for this many outer steps in a row")->capture_default_str();
   g->add_option("--cmaes-sigma", c.fit.cmaes_sigma, "CMA-ES initial step, normalized θ")->capture_default_str();
   g->add_option("--cmaes-population", c.fit.cmaes_population, "CMA-ES population (0: 4 + 3 ln n)")->capture_default_str();
   g->add_option("--cmaes-max-evaluations", c.fit.cmaes_max_evaluations, "CMA-ES budget of loss evaluations")->capture_default_str();

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   cli::register_invert(app);
   cli::register_evaluate(app);
   cli::register_quickstart(app);
+  cli::register_plan(app);
 #endif
 
   try {

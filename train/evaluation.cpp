@@ -1,6 +1,7 @@
 // Evaluation on a store (see evaluation.h).
 #include "train/evaluation.h"
 
+#include "datagen/theta.h"
 #include "train/metrics.h"
 
 namespace tumorforge::train {
@@ -51,8 +52,9 @@ nlohmann::json evaluate(Net& net, const StoreReader& val, int64_t batch, int64_t
     }
     r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n}};
   } else {
-    torch::Tensor se = torch::zeros({5}, torch::kDouble), ae = torch::zeros({5}, torch::kDouble);
-    torch::Tensor ae_raw = torch::zeros({5}, torch::kDouble);
+    constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
+    torch::Tensor se = torch::zeros({K}, torch::kDouble), ae = torch::zeros({K}, torch::kDouble);
+    torch::Tensor ae_raw = torch::zeros({K}, torch::kDouble);
     for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(batch)) {
       std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(batch))));
       Batch b = to_device(val.read(part), dev);
@@ -65,11 +67,13 @@ nlohmann::json evaluate(Net& net, const StoreReader& val, int64_t batch, int64_t
     }
     se /= n;
     ae /= n;
-    std::vector<double> mse(se.data_ptr<double>(), se.data_ptr<double>() + 5), mae(ae.data_ptr<double>(), ae.data_ptr<double>() + 5);
+    std::vector<double> mse(se.data_ptr<double>(), se.data_ptr<double>() + K), mae(ae.data_ptr<double>(), ae.data_ptr<double>() + K);
     ae_raw /= n;
-    std::vector<double> mae_raw(ae_raw.data_ptr<double>(), ae_raw.data_ptr<double>() + 5);
-    r = {{"val_theta_mse", mse}, {"val_theta_mae", mae}, {"val_theta_columns", {"x", "y", "z", "mu_d", "mu_rho"}},
-         {"val_theta_mae_physical", mae_raw}, {"val_theta_physical_units", {"mm", "mm", "mm", "sqrt(mm^2)", "1"}},
+    std::vector<double> mae_raw(ae_raw.data_ptr<double>(), ae_raw.data_ptr<double>() + K);
+    std::vector<std::string> names, units;
+    for (const auto& c : datagen::kThetaComponents) names.push_back(c.name), units.push_back(c.unit);
+    r = {{"val_theta_mse", mse}, {"val_theta_mae", mae}, {"val_theta_columns", names},
+         {"val_theta_mae_physical", mae_raw}, {"val_theta_physical_units", units},
          {"val_loss", se.mean().item<double>()}};
   }
   r["val_samples"] = n;

@@ -1,6 +1,8 @@
 // Export of a training run to a model bundle (see export_run.h).
 #include "train/export_run.h"
 
+#include <sstream>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -55,12 +57,20 @@ std::string export_run(const std::string& run_dir, bool best, const std::string&
                          {"provenance", solver::provenance({})}};
   // θ statistics of the training set, for the inversion's start point and bounds; the store path in the run's
   // config is relative to where training ran, so it is tried as given and beside the run directory.
-  const std::string train_store = cfg.at("train").value("train", "");
-  for (const fs::path& p : {fs::path(train_store), fs::path(run_dir).parent_path() / train_store}) {
-    if (train_store.empty() || !fs::exists(p / ".zattrs")) continue;
-    meta["theta_stats"] = StoreReader(p.string()).theta_stats();
+  const std::string train_stores = cfg.at("train").value("train", "");
+  for (const fs::path& base : {fs::path(), fs::path(run_dir).parent_path()}) {
+    std::string found;
+    std::stringstream in(train_stores);
+    bool all = !train_stores.empty();
+    for (std::string p; std::getline(in, p, ',');) {
+      all = all && fs::exists(base / p / ".zattrs");
+      found += (found.empty() ? "" : ",") + (base / p).string();
+    }
+    if (!all) continue;
+    meta["theta_stats"] = TrainingSet(found).theta_stats();
     break;
   }
+  const std::string train_store = train_stores;
   if (!meta.contains("theta_stats"))
     spdlog::warn("training store '{}' not found: the bundle gets no theta_stats (inversion then uses the full θ box)", train_store);
   models::write_bundle(out, nc, meta, *module);

@@ -2,9 +2,11 @@
 #include "train/loader.h"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 #include "datagen/sampling.h"
+#include "datagen/theta.h"
 
 namespace tumorforge::train {
 
@@ -31,9 +33,9 @@ StoreReader::StoreReader(const std::string& path) : store_(datagen::DatasetStore
   const auto& d = atlas_dims_;
   for (auto [name, field] : {std::pair<const char*, std::vector<float>*>{"wm", &wm_}, {"gm", &gm_}, {"csf", &csf_}})
     *field = store_.array(std::string("atlas/") + name).read<float>({0, 0, 0, 0}, {1, d[0], d[1], d[2]});
-  auto range = store_.attrs().at("theta_range");
-  lo_ = torch::tensor(range.at("lo").get<std::vector<float>>());
-  hi_ = torch::tensor(range.at("hi").get<std::vector<float>>());
+  const auto range = datagen::ThetaRange::from_json(store_.attrs().at("theta_range"));
+  lo_ = torch::tensor(std::vector<double>(range.lo.begin(), range.lo.end()), torch::kFloat32);
+  hi_ = torch::tensor(std::vector<double>(range.hi.begin(), range.hi.end()), torch::kFloat32);
 }
 
 torch::Tensor StoreReader::normalize_theta(const torch::Tensor& t) const {
@@ -58,17 +60,20 @@ nlohmann::json StoreReader::description() const {
 
 nlohmann::json StoreReader::theta_stats() const {
   const int64_t n = store_.n_samples();
-  const std::vector<float> all = store_.array("theta").read<float>({0, 0}, {n, 5});
-  std::vector<double> sum(5, 0.0), lo(5, 1e300), hi(5, -1e300);
-  const auto range = theta_range();
-  const auto rlo = range.at("lo").get<std::vector<double>>(), rhi = range.at("hi").get<std::vector<double>>();
-  for (int64_t i : done_)
-    for (size_t k = 0; k < 5; ++k) {
-      const double v = 2 * (all[static_cast<size_t>(i) * 5 + k] - rlo[k]) / (rhi[k] - rlo[k]) - 1;
-      sum[k] += v;
-      lo[k] = std::min(lo[k], v);
-      hi[k] = std::max(hi[k], v);
+  constexpr size_t K = datagen::kThetaSize;
+  const std::vector<float> all = store_.array("theta").read<float>({0, 0}, {n, static_cast<int64_t>(K)});
+  std::vector<double> sum(K, 0.0), lo(K, 1e300), hi(K, -1e300);
+  const auto range = datagen::ThetaRange::from_json(theta_range());
+  for (int64_t i : done_) {
+    datagen::Theta raw{};
+    for (size_t k = 0; k < K; ++k) raw[k] = all[static_cast<size_t>(i) * K + k];
+    const datagen::Theta v = range.normalize(raw);
+    for (size_t k = 0; k < K; ++k) {
+      sum[k] += v[k];
+      lo[k] = std::min(lo[k], v[k]);
+      hi[k] = std::max(hi[k], v[k]);
     }
+  }
   for (double& v : sum) v /= static_cast<double>(done_.size());
   return {{"mean", sum}, {"min", lo}, {"max", hi}, {"samples", done_.size()}, {"space", "normalized"}};
 }
@@ -79,14 +84,15 @@ Batch StoreReader::read(const std::vector<int64_t>& indices) const {
   b.indices = indices;
   b.tissue = torch::zeros({B, 3, S, S, S});
   b.concentration = torch::empty({B, 1, S, S, S});
-  torch::Tensor raw_theta = torch::empty({B, 5});
+  constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
+  torch::Tensor raw_theta = torch::empty({B, K});
   const auto& d = atlas_dims_;
   auto conc = store_.array("concentration"), theta = store_.array("theta"), origin = store_.array("crop_origin");
   for (int64_t n = 0; n < B; ++n) {
     const int64_t i = indices[static_cast<size_t>(n)];
     auto c = conc.read<float>({i, 0, 0, 0}, {1, S, S, S});
     std::copy(c.begin(), c.end(), b.concentration[n].data_ptr<float>());
-    auto t = theta.read<float>({i, 0}, {1, 5});
+    auto t = theta.read<float>({i, 0}, {1, K});
     std::copy(t.begin(), t.end(), raw_theta[n].data_ptr<float>());
     auto o = origin.read<int32_t>({i, 0}, {1, 3});
     float* dst = b.tissue[n].data_ptr<float>();
@@ -112,12 +118,81 @@ Batch StoreReader::read(const std::vector<int64_t>& indices) const {
   return b;
 }
 
-Loader::Loader(const StoreReader& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start)
+namespace {
+constexpr int kStoreShift = 40;
+}
+
+TrainingSet::TrainingSet(const std::string& paths) {
+  std::stringstream in(paths);
+  std::string path;
+  while (std::getline(in, path, ','))
+    if (!path.empty()) stores_.push_back(std::make_unique<StoreReader>(path));
+  if (stores_.empty()) throw std::invalid_argument("--train: no store given");
+  const StoreReader& a = first();
+  for (size_t k = 0; k < stores_.size(); ++k) {
+    const StoreReader& b = *stores_[k];
+    if (k > 0) {
+      const auto sa = a.store().store_level().grid.spacing_mm, sb = b.store().store_level().grid.spacing_mm;
+      if (b.crop() != a.crop() || sa != sb || b.theta_range().at("lo") != a.theta_range().at("lo") ||
+          b.theta_range().at("hi") != a.theta_range().at("hi") ||
+          b.store().config().th_matter != a.store().config().th_matter)
+        throw std::invalid_argument("--train: " + b.store().path() + " differs from " + a.store().path() +
+                                    " in crop, stored spacing, theta_range or th_matter; stores trained together must agree");
+    }
+    for (int64_t i : b.done()) done_.push_back((static_cast<int64_t>(k) << kStoreShift) | i);
+  }
+}
+
+Batch TrainingSet::read(const std::vector<int64_t>& ids) const {
+  if (stores_.size() == 1) return stores_[0]->read(ids);
+  std::vector<Batch> parts;
+  for (int64_t id : ids) {
+    Batch b = stores_[static_cast<size_t>(id >> kStoreShift)]->read({id & ((int64_t{1} << kStoreShift) - 1)});
+    b.indices = {id};
+    parts.push_back(std::move(b));
+  }
+  Batch out;
+  std::vector<torch::Tensor> t, c, th;
+  for (auto& b : parts) {
+    t.push_back(b.tissue), c.push_back(b.concentration), th.push_back(b.theta);
+    out.indices.push_back(b.indices[0]);
+  }
+  out.tissue = torch::cat(t), out.concentration = torch::cat(c), out.theta = torch::cat(th);
+  return out;
+}
+
+nlohmann::json TrainingSet::description() const {
+  nlohmann::json d = first().description();
+  d["stores"] = nlohmann::json::array();
+  for (const auto& s : stores_) d["stores"].push_back(s->description());
+  return d;
+}
+
+nlohmann::json TrainingSet::theta_stats() const {
+  nlohmann::json all;
+  double n_total = 0;
+  constexpr size_t K = datagen::kThetaSize;
+  std::vector<double> mean(K, 0.0), lo(K, 1e300), hi(K, -1e300);
+  for (const auto& s : stores_) {
+    const nlohmann::json st = s->theta_stats();
+    const double n = st.at("samples").get<double>();
+    for (size_t k = 0; k < K; ++k) {
+      mean[k] += n * st.at("mean")[k].get<double>();
+      lo[k] = std::min(lo[k], st.at("min")[k].get<double>());
+      hi[k] = std::max(hi[k], st.at("max")[k].get<double>());
+    }
+    n_total += n;
+  }
+  for (double& v : mean) v /= n_total;
+  return {{"mean", mean}, {"min", lo}, {"max", hi}, {"samples", n_total}, {"space", "normalized"}, {"stores", stores_.size()}};
+}
+
+Loader::Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start)
     : reader_(reader), batch_size_(batch_size), prefetch_(prefetch), seed_(seed), state_(start) {
   per_epoch_ = static_cast<int64_t>(reader.done().size()) / batch_size;
   if (per_epoch_ < 1)
     throw std::invalid_argument("batch size " + std::to_string(batch_size) + " exceeds the " +
-                                std::to_string(reader.done().size()) + " finished samples of " + reader.store().path());
+                                std::to_string(reader.done().size()) + " finished training samples");
   next_global_ = produce_ = start.epoch * per_epoch_ + start.batch;
   for (int64_t t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
 }

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,13 +27,21 @@ struct Batch {
   std::vector<int64_t> indices;  // sample indices in the store
 };
 
-class StoreReader {
+// What the loader draws from: a list of finished-sample ids and a way to read them as a batch.
+class SampleSource {
+ public:
+  virtual ~SampleSource() = default;
+  virtual const std::vector<int64_t>& done() const = 0;
+  virtual Batch read(const std::vector<int64_t>& ids) const = 0;
+};
+
+class StoreReader : public SampleSource {
  public:
   explicit StoreReader(const std::string& path);
   const datagen::DatasetStore& store() const { return store_; }
   int64_t crop() const { return crop_; }
-  const std::vector<int64_t>& done() const { return done_; }  // indices of finished samples
-  Batch read(const std::vector<int64_t>& indices) const;
+  const std::vector<int64_t>& done() const override { return done_; }  // indices of finished samples
+  Batch read(const std::vector<int64_t>& indices) const override;
   torch::Tensor normalize_theta(const torch::Tensor& theta) const;    // raw -> [-1, 1]
   torch::Tensor denormalize_theta(const torch::Tensor& theta) const;  // [-1, 1] -> raw
   nlohmann::json theta_range() const { return store_.attrs().at("theta_range"); }
@@ -50,13 +59,31 @@ class StoreReader {
   torch::Tensor lo_, hi_;
 };
 
+// Several stores as one training set (e.g. the atlas and the phantom: anatomy variety). They must share the
+// crop, the stored grid spacing and the θ normalization, or the samples would not mean the same thing.
+// Sample ids are (store << 40) | index; `Batch::indices` holds these ids.
+class TrainingSet : public SampleSource {
+ public:
+  explicit TrainingSet(const std::string& comma_separated_paths);
+  const StoreReader& first() const { return *stores_.front(); }
+  const std::vector<std::unique_ptr<StoreReader>>& stores() const { return stores_; }
+  const std::vector<int64_t>& done() const override { return done_; }
+  Batch read(const std::vector<int64_t>& ids) const override;
+  nlohmann::json description() const;  // the first store's description, plus "stores": every store's
+  nlohmann::json theta_stats() const;   // over all finished samples of all stores
+
+ private:
+  std::vector<std::unique_ptr<StoreReader>> stores_;
+  std::vector<int64_t> done_;
+};
+
 struct LoaderState {
   int64_t epoch = 0, batch = 0;  // next batch to hand out
 };
 
 class Loader {
  public:
-  Loader(const StoreReader& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start);
+  Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start);
   ~Loader();
   Batch next();
   LoaderState state() const { return state_; }  // position of the next batch
@@ -65,7 +92,7 @@ class Loader {
  private:
   std::vector<int64_t> batch_indices(int64_t global) const;
   void work();
-  const StoreReader& reader_;
+  const SampleSource& reader_;
   int64_t batch_size_, per_epoch_, prefetch_;
   uint64_t seed_;
   LoaderState state_;

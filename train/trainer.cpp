@@ -16,6 +16,7 @@
 #include "models/networks.h"
 #include "solver/atomic_file.h"
 #include "solver/provenance.h"
+#include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/evaluation.h"
@@ -72,6 +73,9 @@ RunResult run_training(const RunRequest& req) {
     std::ifstream in(dir + "/config.json");
     saved = nlohmann::json::parse(in);
     c = TrainConfig{};
+    // Runs saved before these keys existed had neither feature.
+    if (!saved.at("train").contains("arch")) c.arch = "film";
+    if (!saved.at("train").contains("augment")) c.augment = "none";
     merge_json(saved.at("train"), c);
     if (req.max_steps_override > 0) c.max_steps = req.max_steps_override;
   } else if (fs::exists(dir) && !fs::is_empty(dir)) {
@@ -84,16 +88,20 @@ RunResult run_training(const RunRequest& req) {
   else torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(c.seed);
 
-  StoreReader train_data(c.train), val_data(c.val);
+  TrainingSet train_data(c.train);
+  StoreReader val_data(c.val);
   models::NetConfig nc;
   nc.kind = c.model;
   nc.widths = c.widths;
   nc.kernel_size = c.kernel_size;
+  nc.seed_channel = c.arch == "seed-channel";
+  nc.theta_film = c.arch != "paper";
+  nc.wiring = c.arch == "paper" ? "paper" : "unet";
   nc.layer_scale_init = c.layer_scale_init;
-  nc.input_size = train_data.crop();
-  nc.mask_threshold = train_data.store().config().th_matter;
+  nc.input_size = train_data.first().crop();
+  nc.mask_threshold = train_data.first().store().config().th_matter;
   nc.validate();
-  if (val_data.crop() != train_data.crop()) throw std::invalid_argument(c.val + ": crop differs from the training store's");
+  if (val_data.crop() != train_data.first().crop()) throw std::invalid_argument(c.val + ": crop differs from the training store's");
   Net net(nc);
   net.module().to(dev);
   torch::optim::Adam opt(net.module().parameters(), torch::optim::AdamOptions(c.lr));
@@ -112,7 +120,7 @@ RunResult run_training(const RunRequest& req) {
   } else {
     fs::create_directories(dir + "/checkpoints");
     nlohmann::json cfg = c, net_json = nc;
-    saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.theta_range()},
+    saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.first().theta_range()},
              {"provenance", solver::provenance({})}};
     solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
   }
@@ -142,7 +150,9 @@ RunResult run_training(const RunRequest& req) {
   double loss_sum = 0;
   int64_t loss_n = 0;
   while (step < c.max_steps) {
-    Batch b = to_device(loader.next(), dev);
+    Batch b = loader.next();
+    if (c.augment == "flips") b = random_flips(std::move(b), c.seed, step);
+    b = to_device(std::move(b), dev);
     const double lr = learning_rate(c, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     if (autocast) set_autocast(true);

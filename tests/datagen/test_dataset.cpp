@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "datagen/datagen_run.h"
+#include "datagen/resample.h"
+#include "solver/fk_solver.h"
 #include "datagen/verify.h"
 
 namespace fs = std::filesystem;
@@ -128,4 +130,33 @@ TEST_CASE("simulating on a finer grid than the stored one block-averages into th
   for (float v : conc) sum_c += v;
   CHECK(sum_c * 64.0 <= stats[kFinalVolume] * 1.001);
   CHECK(sum_c * 64.0 >= 0.5 * stats[kFinalVolume]);
+}
+
+TEST_CASE("sample_fk_params rebuilds a sample's solver inputs: rerunning them reproduces its stored crop") {
+  DatagenConfig cfg = tiny_config();
+  cfg.dtype = "float32";  // exact comparison with the stored crop
+  cfg.ranges.stop_volume = {"loguniform", 1000, 20000};
+  const std::string path = fresh("replay.zarr");
+  DatasetStore::init(path, cfg);
+  DatasetStore s = DatasetStore::open(path);
+  run_shard(s, {});
+  const auto status = s.read_status();
+  const auto tissue = s.sim_tissue(0);
+  int checked = 0;
+  for (int64_t i = 0; i < 6; ++i) {
+    if (status[static_cast<size_t>(i)] != kDone) continue;
+    CAPTURE(i);
+    const tumorforge::solver::FkParams p = sample_fk_params(s, i);
+    const auto raw = s.array("params").read<double>({i, 0}, {1, 6});
+    CHECK(p.dw_mm2_per_day == raw[3]);
+    CHECK(p.rho_per_day == raw[4]);
+    const auto fk = tumorforge::solver::simulate(tissue, p);
+    CHECK(fk.final_time_days == raw[5]);
+    const auto o = s.array("crop_origin").read<int32_t>({i, 0}, {1, 3});
+    const auto mine = crop_cube(fk.concentration.data, s.sim_level().grid, {o[0], o[1], o[2]}, cfg.crop);
+    const auto stored = s.array("concentration").read<float>({i, 0, 0, 0}, {1, cfg.crop, cfg.crop, cfg.crop});
+    CHECK(mine == stored);
+    ++checked;
+  }
+  CHECK(checked >= 5);
 }

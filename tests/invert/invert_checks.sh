@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Inversion CLI checks: invert_checks.sh MODE TUMORFORGE WORKDIR [SHARED_DIR]
 #   badinput    bad targets, grids, labels and bundles: one line, exit 2, no output directory
-#   atlas       a reference FK run on the real 2 mm atlas as the target (hybrid with --com-origin, the remedy for
-#               real anatomy): outputs on the input grid, NCC of the final run reported and checked
+#   atlas       the independent solver's reference runs on the real 2 mm atlas as targets, `invert` at its
+#               defaults: outputs on the input grid, final-run NCC >= 0.90 on each (exit 77 = skipped without
+#               ../shared; a failure when CI=true, where ../shared is there by contract)
+#   atlas1mm    the same on the 1 mm reference case (slow label)
+#   patient     the LPS example patient with GliODIL labels and the RAS atlas: invert + plan, coverage in [0, 1]
 #   evaluate    evaluate on a tiny store: cases.csv and both tables written, all figures finite
 #   quickstart  `tumorforge quickstart` at a tiny size: report, PNGs, finite JSON figures; a re-run is cached
 set -euo pipefail
@@ -15,7 +18,6 @@ source "$here/../expect.sh"
 case $mode in
 badinput)
   "$tf" --log-level warn phantom --size 96 --spacing 2 --out "$w/ph"
-  "$tf" --log-level warn phantom --size 90 --spacing 2 --out "$w/ph90"
   "$tf" --log-level warn phantom --size 64 --spacing 3 --out "$w/ph3"
   "$tf" --log-level warn simulate --phantom 96 --seed-voxel 60,40,48 --dw 0.3 --rho 0.15 --out "$w/c.nii.gz"
   "$tf" --log-level warn simulate --phantom 64 --phantom-spacing 3 --seed-voxel 40,30,32 --dw 0.3 --rho 0.15 --out "$w/c3.nii.gz"
@@ -28,7 +30,7 @@ def save(name, data, affine=img.affine):
 save("over.nii.gz", c * 1.5)
 nan = c.copy(); nan[48, 48, 48] = np.nan; save("nan.nii.gz", nan)
 save("empty.nii.gz", np.zeros_like(c))
-shifted = img.affine.copy(); shifted[0, 3] += 7.0; save("shifted.nii.gz", c, shifted)
+far = img.affine.copy(); far[0, 3] += 10000.0; save("far.nii.gz", c, far)
 seg = np.zeros(c.shape, np.float32); seg[c > 0.6] = 1; seg[(c > 0.2) & (c <= 0.6)] = 2; seg[50, 40, 48] = 7
 save("badseg.nii.gz", seg)
 PYEOF
@@ -36,9 +38,9 @@ PYEOF
   expect "outside [0, 1]" "${inv[@]}" --target "$w/over.nii.gz" --resample
   expect "outside [0, 1]" "${inv[@]}" --target "$w/nan.nii.gz" --resample
   expect "empty" "${inv[@]}" --target "$w/empty.nii.gz" --resample
-  expect "differs from the tissue" "${inv[@]}" --target "$w/shifted.nii.gz" --resample
-  expect "differs from the tissue" "$tf" invert --wm "$w/ph90/wm.nii.gz" --gm "$w/ph90/gm.nii.gz" --target "$w/c.nii.gz" --resample --out "$w/out"
-  expect "not a BraTS label" "${inv[@]}" --segmentation "$w/badseg.nii.gz" --resample
+  expect "does not overlap the target image" "${inv[@]}" --target "$w/far.nii.gz" --resample
+  expect "label(s) 7 not defined by brats2021" "${inv[@]}" --segmentation "$w/badseg.nii.gz" --labels brats2021 --resample
+  expect "needs its label convention" "${inv[@]}" --segmentation "$w/badseg.nii.gz" --resample
   expect "pass --resample" "${inv[@]}" --target "$w/c.nii.gz"
   expect "whole multiple" "$tf" invert --phantom 64 --phantom-spacing 3 --target "$w/c3.nii.gz" --resample --out "$w/out"
   expect "not a surrogate bundle" "${inv[@]}" --target "$w/c.nii.gz" --resample --surrogate "$(dirname "$here")/../checkpoints/inverse_dev.h5"
@@ -49,13 +51,23 @@ PYEOF
   ls -a "$w" | grep -q '^\.tmp-' && { echo "FAIL: a staging directory was left behind"; exit 1; }
   echo "no output written"
   ;;
-atlas)
+atlas|atlas1mm)
+  # The reference FK runs of an independent solver on the real atlas, inverted with the defaults a user gets
+  # (no options beyond the inputs, --resample and --out): the final run must reach NCC >= 0.90 on each.
   ref="$shared/reference/fk"
-  [[ -d "$ref" ]] || { echo "skipped: $ref not found"; exit 0; }
-  case_dir="$ref/v1_2mm_dw0.5_rho0.2_T100"
-  "$tf" --log-level warn invert --target "$case_dir/concentration.nii.gz" --wm "$ref/tissue_2mm/wm.nii.gz" \
-    --gm "$ref/tissue_2mm/gm.nii.gz" --csf "$ref/tissue_2mm/csf.nii.gz" --resample --com-origin --threads 2 --out "$w/atlas"
-  "$PY" - "$w/atlas" "$case_dir" <<'PYEOF'
+  if [[ ! -d "$ref" ]]; then
+    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $ref not found, and CI must have ../shared beside the checkout"; exit 1; }
+    echo "skipped: $ref not found"; exit 77
+  fi
+  if [[ $mode == atlas ]]; then
+    cases=(v1_2mm_dw0.5_rho0.2_T100 v2_2mm_dw2_rho0.5_V50000); tissue=(--wm "$ref/tissue_2mm/wm.nii.gz"
+      --gm "$ref/tissue_2mm/gm.nii.gz" --csf "$ref/tissue_2mm/csf.nii.gz")
+  else
+    cases=(v3_1mm_dw0.5_rho0.2_V30000); tissue=(--tissue-labels "$ref/tissue_1mm/labels.nii.gz")
+  fi
+  for c in "${cases[@]}"; do
+    "$tf" --log-level warn invert --target "$ref/$c/concentration.nii.gz" "${tissue[@]}" --resample --out "$w/$c"
+    "$PY" - "$w/$c" "$ref/$c" <<'PYEOF'
 import json, math, sys, numpy as np, nibabel as nib
 out, case = sys.argv[1], sys.argv[2]
 r = json.load(open(f"{out}/result.json"))
@@ -69,22 +81,21 @@ for name in ["concentration.nii.gz", "surrogate.nii.gz"]:
 ncc = r["final_run_vs_target"]["ncc"]
 truth = json.load(open(f"{case}/params.json"))
 T = r["parameters"]["stop_time_days"]
-print(f"real-anatomy case v1 (2 mm atlas, checkpoints trained on the phantom): final-run NCC {ncc:.3f}, "
-      f"kept {r['chosen_stage']}, mu_D {r['parameters']['mu_d_mm']:.2f} (true {math.sqrt(truth['dw_mm2_per_day'] * T):.2f}), "
-      f"mu_rho {r['parameters']['mu_rho']:.2f} (true {math.sqrt(truth['rho_per_day'] * T):.2f}), "
-      f"{r['wall_seconds_total']:.1f} s")
+true_seed = np.array(truth["seed_voxel"]) * np.array(truth["spacing_mm"])
+print(f"{case.split('/')[-1]} (independent solver, real atlas), defaults: final-run NCC {ncc:.3f}, kept {r['chosen_stage']}, "
+      f"seed {r['parameters']['seed_voxel']} (true {truth['seed_voxel']}), "
+      f"mu_D {r['parameters']['mu_d_mm']:.2f}, mu_rho {r['parameters']['mu_rho']:.2f}, {r['wall_seconds_total']:.1f} s")
 assert math.isfinite(ncc)
-# Measured 0.982 with the shipped checkpoints (direct alone: 0.779; without --com-origin gb moved the seed
-# and reached 0.195). 0.9 leaves room for thread-count rounding, not for a different answer.
 assert ncc >= 0.9, ncc
 assert open(f"{out}/slices.png", "rb").read(4) == b"\x89PNG"
 PYEOF
+  done
   ;;
 evaluate)
   "$tf" --log-level warn datagen init --preset dev --n-samples 3 --rng-seed 9 --crop 32 --spacing 4 --phantom 64 \
     --stop-volume-max 100000 --out "$w/t.zarr"
   "$tf" --log-level warn datagen run "$w/t.zarr"
-  "$tf" --log-level warn evaluate --test "$w/t.zarr" --methods direct,hybrid,cmaes-surrogate --max-iterations 2 \
+  "$tf" --log-level warn evaluate --test "$w/t.zarr" --methods direct,hybrid,cmaes-surrogate --max-evaluations 6 \
     --cmaes-max-evaluations 16 --out "$w/eval" >/dev/null
   "$PY" - "$w/eval" <<'PYEOF'
 import csv, json, math, sys
@@ -105,7 +116,7 @@ print("evaluate: 3 cases x 3 methods, tables finite")
 PYEOF
   ;;
 quickstart)
-  q=("$tf" quickstart --out "$w/qs" --phantom-size 64 --test-samples 2 --cases 1 --max-iterations 2 --train-samples 8 \
+  q=("$tf" quickstart --out "$w/qs" --phantom-size 64 --test-samples 2 --cases 1 --max-evaluations 6 --train-samples 8 \
      --train-steps 3 --threads 2)
   "${q[@]}"
   "$PY" - "$w/qs" <<'PYEOF'
@@ -133,6 +144,56 @@ PYEOF
     grep -q "$s: cached" <<<"$log" || { echo "FAIL: stage $s ran again"; echo "$log"; exit 1; }
   done
   echo "re-run: cached stages skipped"
+  ;;
+patient)
+  # The example patient as real data comes (LPS 1 mm grid, GliODIL labels, recurrence) with the RAS atlas as
+  # anatomy: invert the segmentation, then plan. Checks the orientation handling, the labels and the plan files.
+  p="$shared/data/patients/synthetic_lps_001"; atlas="$shared/data/atlas/mni152_sri24_tissue_labels.nii.gz"
+  if [[ ! -d "$p" ]]; then
+    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $p not found, and CI must have ../shared beside the checkout"; exit 1; }
+    echo "skipped: $p not found"; exit 77
+  fi
+  "$tf" --log-level warn invert --segmentation "$p/segmentation.nii.gz" --labels gliodil --tissue-labels "$atlas" \
+    --resample --out "$w/inv"
+  "$tf" --log-level warn plan --concentration "$w/inv/concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" \
+    --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --recurrence "$p/recurrence.nii.gz" --out "$w/plan"
+  # The plan from the true concentration, for reference: what a perfect inversion would reach.
+  "$tf" --log-level warn plan --concentration "$p/true_concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" \
+    --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --recurrence "$p/recurrence.nii.gz" --out "$w/plan_true"
+  expect "label(s) 4 not defined by brats2023" "$tf" plan --concentration "$w/inv/concentration.nii.gz" \
+    --segmentation "$p/segmentation.nii.gz" --labels brats2023 --brain-mask "$p/brain_mask.nii.gz" --out "$w/bad"
+  "$PY" - "$w" "$p" <<'PYEOF'
+import json, sys, numpy as np, nibabel as nib
+w, p = sys.argv[1], sys.argv[2]
+seg = nib.load(f"{p}/segmentation.nii.gz"); s = np.asarray(seg.dataobj)
+truth = np.asarray(nib.load(f"{p}/true_concentration.nii.gz").dataobj)
+r = json.load(open(f"{w}/inv/result.json"))
+c = nib.load(f"{w}/inv/concentration.nii.gz")
+assert c.shape == seg.shape and np.allclose(c.affine, seg.affine), "the result must stay on the patient's grid"
+cc = np.asarray(c.dataobj)
+ncc = np.corrcoef(cc.ravel(), truth.ravel())[0, 1]
+com = lambda m: np.array(np.nonzero(m)).mean(axis=1)
+d_mm = np.linalg.norm(com(cc > 0.2) - com(truth > 0.2))
+params = json.load(open(f"{p}/params.json"))
+print(f"patient: kept {r['chosen_stage']}, Dice core {r['final_run_vs_target']['dice_core']:.3f}, visible "
+      f"{r['final_run_vs_target']['dice_visible_tumor']:.3f}; NCC vs true concentration {ncc:.3f}; "
+      f"COM(c>0.2) {d_mm:.1f} mm from the truth's; seed voxel {r['parameters']['seed_voxel']} (true {params['seed_voxel_this_grid']})")
+# The tumor must be where the segmentation is (the wrong-hemisphere failure put it ~100 mm away).
+assert d_mm < 10, d_mm
+assert r["final_run_vs_target"]["dice_visible_tumor"] > 0.6, r["final_run_vs_target"]
+for d in ["plan", "plan_true"]:
+    j = json.load(open(f"{w}/{d}/plan.json"))
+    std = np.asarray(nib.load(f"{w}/{d}/standard_plan.nii.gz").dataobj); mod = np.asarray(nib.load(f"{w}/{d}/model_plan.nii.gz").dataobj)
+    assert std.dtype == np.uint8 and mod.dtype == np.uint8 and std.shape == seg.shape
+    assert j["standard_plan_voxels"] == int(std.sum()) == j["model_plan_voxels"] == int(mod.sum()), j
+    assert j["margin_mm"] == 15 and abs(j["standard_plan_cm3"] - std.sum() / 1000) < 1e-6
+    cov = j["coverage"]
+    assert cov["standard"]["enhancing"] is None and cov["model"]["enhancing"] is None  # binary recurrence
+    for k in ["standard", "model"]:
+        assert 0 <= cov[k]["any"] <= 1
+    print(f"{d}: {j['standard_plan_cm3']:.1f} cm3; recurrence covered: standard {cov['standard']['any']:.3f}, model {cov['model']['any']:.3f}")
+    assert open(f"{w}/{d}/plan.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+PYEOF
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac

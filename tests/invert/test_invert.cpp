@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "invert/figures.h"
 #include "invert/inversion.h"
 #include "invert/model_case.h"
+#include "invert/plan.h"
 #include "solver/phantom.h"
 
 namespace fs = std::filesystem;
@@ -29,8 +31,8 @@ invert::ModelSpec spec_for(int64_t crop, double spacing) {
   invert::ModelSpec s;
   s.crop = crop;
   s.spacing_mm = {spacing, spacing, spacing};
-  s.lo = {-20, -20, -20, 0, 0};
-  s.hi = {20, 20, 20, 30, 30};
+  s.range.lo = {-20, -20, -20, 0, 0};
+  s.range.hi = {20, 20, 20, 30, 30};
   return s;
 }
 
@@ -80,7 +82,12 @@ TEST_CASE("gb recovers theta* to 1e-3 when the frozen surrogate itself made the 
 
   invert::FitConfig cfg;
   cfg.max_iterations = 200;
+  cfg.max_evaluations = 1000;
+  // The target is the surrogate's own output, so the loss falls to ~1e-12: the paper's absolute inner
+  // tolerances (1e-7 gradient, 1e-9 change) would stop L-BFGS long before θ* is reached.
   cfg.tolerance = 1e-14;
+  cfg.lbfgs_tolerance_grad = 1e-14;
+  cfg.lbfgs_tolerance_change = 1e-16;
   Theta start = truth;
   const Theta push{0.06, -0.05, 0.04, 0.05, -0.06};  // inside the basin, 0.05 normalized off in each component
   for (size_t k = 0; k < 5; ++k) start[k] += push[k];
@@ -123,8 +130,9 @@ TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refuse
   auto tissue = phantom(32, 3);
   const auto spec = spec_for(16, 6);
   solver::Volume good = blob(*tissue, {16, 16, 16}, 3);
+  const invert::LabelConvention brats = invert::label_convention("brats2021");
   auto prep = [&](const solver::Volume& t, bool resample, invert::TargetKind k = invert::TargetKind::kConcentration) {
-    return invert::prepare_patient(tissue, t, k, spec, resample, "--target x.nii.gz");
+    return invert::prepare_patient(tissue, t, k, spec, resample, "--target x.nii.gz", 0.6, 0.2, &brats);
   };
   CHECK(error_of([&] { prep(good, false); }).find("pass --resample") != std::string::npos);
   invert::ModelCase c = prep(good, true);
@@ -149,8 +157,10 @@ TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refuse
   invert::ModelCase s = prep(labels, true, invert::TargetKind::kSegmentation);
   CHECK(s.core.sum().item<double>() == doctest::Approx(2.0 / 8));  // two core voxels, averaged over 2³ blocks
   CHECK(s.whole.sum().item<double>() == doctest::Approx(3.0 / 8));
-  labels.at(3, 3, 3) = 5;
-  CHECK(error_of([&] { prep(labels, true, invert::TargetKind::kSegmentation); }).find("not a BraTS label") != std::string::npos);
+  labels.at(3, 3, 3) = 3;  // enhancing in BraTS 2023, edema in GliODIL, undefined in BraTS 2021
+  const std::string e = error_of([&] { prep(labels, true, invert::TargetKind::kSegmentation); });
+  CHECK(e.find("label(s) 3 not defined by brats2021") != std::string::npos);
+  CHECK(e.find("labels found: 0,1,2,3,4") != std::string::npos);
   labels.at(3, 3, 3) = 0;
   CHECK(error_of([&] { invert::prepare_patient(tissue, good, invert::TargetKind::kConcentration, spec_for(16, 4.5), true, "t"); })
             .find("whole multiple") != std::string::npos);
@@ -221,4 +231,88 @@ TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable
   };
   CHECK_FALSE(reddish(0, 100));
   CHECK(reddish(100, img.height));
+}
+
+TEST_CASE("label conventions: the same numbers split into core, edema and enhancing by the convention named") {
+  solver::Grid g;
+  g.dims = {5, 1, 1};
+  solver::Volume v(g);
+  v.data = {0, 1, 2, 3, 4};
+  auto split = [&](const std::string& conv, const std::string& core = "", const std::string& edema = "") {
+    solver::Volume w = v;
+    const auto c = invert::label_convention(conv, core, edema);
+    // Drop the labels this convention does not define, so each split sees only its own.
+    for (float& x : w.data) {
+      const int l = static_cast<int>(x);
+      const bool known = l == 0 || std::count(c.core.begin(), c.core.end(), l) || std::count(c.edema.begin(), c.edema.end(), l);
+      if (!known) x = 0;
+    }
+    return invert::tumor_masks(w, "s.nii.gz", c);
+  };
+  auto m = split("gliodil");  // 1 ET, 3 ED, 4 NCR
+  CHECK(m.core == std::vector<float>{0, 1, 0, 0, 1});
+  CHECK(m.whole == std::vector<float>{0, 1, 0, 1, 1});
+  CHECK(m.enhancing == std::vector<float>{0, 1, 0, 0, 0});
+  m = split("brats2023");  // 1 NCR, 2 ED, 3 ET
+  CHECK(m.core == std::vector<float>{0, 1, 0, 1, 0});
+  CHECK(m.enhancing == std::vector<float>{0, 0, 0, 1, 0});
+  m = split("brats2021");  // 1 NCR, 2 ED, 4 ET
+  CHECK(m.core == std::vector<float>{0, 1, 0, 0, 1});
+  CHECK(m.whole == std::vector<float>{0, 1, 1, 0, 1});
+  m = split("", "1,4", "3");
+  CHECK(m.core == std::vector<float>{0, 1, 0, 0, 1});
+  CHECK(m.enhancing == std::vector<float>{0, 0, 0, 0, 0});  // not known from explicit lists without --enhancing-labels
+  CHECK(error_of([] { invert::label_convention(""); }).find("--labels brats2021|brats2023|gliodil") != std::string::npos);
+  CHECK(error_of([] { invert::label_convention("brats2020"); }).find("--labels 'brats2020'") != std::string::npos);
+  CHECK(error_of([] { invert::label_convention("gliodil", "1"); }).find("not both") != std::string::npos);
+  CHECK(error_of([] { invert::label_convention("", "1,x", "3"); }).find("--core-labels '1,x'") != std::string::npos);
+  CHECK(error_of([] { invert::label_convention("", "1,3", "3"); }).find("in both") != std::string::npos);
+  solver::Volume frac = v;
+  frac.data[2] = 2.5f;
+  CHECK(error_of([&] { invert::tumor_masks(frac, "s.nii.gz", invert::label_convention("brats2021")); }).find("not an integer label") !=
+        std::string::npos);
+}
+
+TEST_CASE("squared distance transform equals brute force on an anisotropic grid, and plans have equal sizes") {
+  solver::Grid g;
+  g.dims = {11, 9, 7};
+  g.spacing_mm = {1.0, 2.0, 3.0};
+  std::vector<uint8_t> mask(static_cast<size_t>(g.num_voxels()), 0);
+  mask[static_cast<size_t>(g.index(2, 3, 1))] = mask[static_cast<size_t>(g.index(8, 6, 5))] = mask[static_cast<size_t>(g.index(5, 0, 6))] = 1;
+  const auto d2 = invert::squared_distance_mm2(mask, g);
+  for (int64_t k = 0; k < 7; ++k)
+    for (int64_t j = 0; j < 9; ++j)
+      for (int64_t i = 0; i < 11; ++i) {
+        double best = 1e300;
+        for (int64_t n = 0; n < g.num_voxels(); ++n) {
+          if (!mask[static_cast<size_t>(n)]) continue;
+          const int64_t a = n % 11, b = (n / 11) % 9, c = n / 99;
+          best = std::min(best, std::pow((i - a) * 1.0, 2) + std::pow((j - b) * 2.0, 2) + std::pow((k - c) * 3.0, 2));
+        }
+        CHECK(d2[static_cast<size_t>(g.index(i, j, k))] == doctest::Approx(best));
+      }
+  // Plans: margin 3 mm around the first core voxel only; the brain excludes x >= 9.
+  std::vector<uint8_t> core(mask.size(), 0), brain(mask.size(), 1);
+  core[static_cast<size_t>(g.index(2, 3, 1))] = 1;
+  for (int64_t k = 0; k < 7; ++k)
+    for (int64_t j = 0; j < 9; ++j)
+      for (int64_t i = 9; i < 11; ++i) brain[static_cast<size_t>(g.index(i, j, k))] = 0;
+  std::vector<float> conc(mask.size(), 0.0f);
+  conc[static_cast<size_t>(g.index(7, 7, 5))] = 0.9f;  // a predicted tumor elsewhere
+  conc[static_cast<size_t>(g.index(10, 7, 5))] = 1.0f;  // outside the brain: never planned
+  const invert::Plans p = invert::make_plans(core, brain, conc, g, 3.0);
+  // Within 3 mm of (2,3,1): di in [-2, 3] (the grid starts at i = 0) with dj = dk = 0; dj = ±1 (2 mm) with
+  // |di| <= 2; dk = ±1 (3 mm) alone.
+  CHECK(p.standard_voxels == 6 + 2 * 5 + 2);
+  CHECK(p.model_voxels == p.standard_voxels);
+  CHECK(p.model[static_cast<size_t>(g.index(7, 7, 5))] == 1);
+  CHECK(p.model[static_cast<size_t>(g.index(10, 7, 5))] == 0);
+  // The zero-concentration remainder goes to the voxels nearest the core, deterministically.
+  CHECK(p.model[static_cast<size_t>(g.index(2, 3, 1))] == 1);
+  CHECK(invert::make_plans(core, brain, conc, g, 3.0).model == p.model);
+  std::vector<uint8_t> rec(mask.size(), 0);
+  rec[static_cast<size_t>(g.index(2, 3, 1))] = rec[static_cast<size_t>(g.index(7, 7, 5))] = 1;
+  CHECK(*invert::coverage(rec, p.standard) == doctest::Approx(0.5));
+  CHECK(*invert::coverage(rec, p.model) == doctest::Approx(1.0));
+  CHECK_FALSE(invert::coverage(std::vector<uint8_t>(mask.size(), 0), p.model).has_value());
 }

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "models/depthwise_conv3d.h"
 #include "models/networks.h"
 
@@ -49,6 +51,73 @@ TEST_CASE("surrogate and inverse produce the documented shapes; the surrogate is
   CHECK_THROWS_WITH(SurrogateNet{bad}, doctest::Contains("multiple of 16"));
 }
 
+TEST_CASE("the seed channel is a Gaussian at the seed offset: peak at (S-1)/2 + theta*S/2 voxels, unit height") {
+  NetConfig c = tiny("surrogate");
+  SurrogateNet s(c);
+  // Offsets of -4, +2, 0 voxels from the centre 7.5 of a 16-cube (theta = offset / 8) and a half-voxel one.
+  auto theta = torch::tensor({{-0.5f, 0.25f, 0.0f, 0.0f, 0.0f}, {0.0625f, 0.0f, 0.0f, 0.0f, 0.0f}});
+  auto m = s->seed_map(theta);
+  CHECK(m.sizes() == torch::IntArrayRef({2, 1, 16, 16, 16}));
+  // Sample 0: peak between voxels (3|4, 9|10, 7|8) at (3.5, 9.5, 7.5): the eight neighbours share the maximum.
+  const float g = std::exp(-0.5f * 0.25f);  // one axis half a voxel off, σ = 1 voxel
+  CHECK(m[0][0][3][9][7].item<float>() == doctest::Approx(g * g * g).epsilon(1e-5));
+  CHECK(m[0][0][4][10][8].item<float>() == doctest::Approx(g * g * g).epsilon(1e-5));
+  CHECK(m[0][0][3][9][7].item<float>() == doctest::Approx(m[0].max().item<float>()).epsilon(1e-6));
+  // Sample 1: x at 8.0 exactly, so voxel 8 is the unique maximum along x.
+  CHECK(m[1][0][8][7][7].item<float>() > m[1][0][7][7][7].item<float>());
+  CHECK(m[1][0][8][7][7].item<float>() == doctest::Approx(g * g).epsilon(1e-5));
+}
+
+TEST_CASE("the seed-channel surrogate has a 4-channel stem and its output depends on the seed offset") {
+  torch::manual_seed(3);
+  NetConfig c = tiny("surrogate");
+  SurrogateNet with(c);
+  c.seed_channel = false;
+  SurrogateNet without(c);
+  auto tissue = tissue_batch(1, 16).to(torch::kFloat);
+  CHECK(with->named_parameters()["encoder.stem.weight"].size(1) == 4);
+  CHECK(without->named_parameters()["encoder.stem.weight"].size(1) == 3);
+  auto a = torch::zeros({1, 5}), b = a.clone();
+  b[0][0] = 0.5f;
+  // Untrained, both nets are near 0.5 everywhere; the difference the seed makes is what is compared.
+  const double d_with = (with->forward(tissue, a) - with->forward(tissue, b)).abs().max().item<double>();
+  CHECK(d_with > 1e-4);
+}
+
+TEST_CASE("the paper wiring: 3 stages on a 16-cube give a 2^3 neck, no full-resolution skip, documented shapes") {
+  torch::manual_seed(4);
+  NetConfig c = tiny("surrogate");
+  c.widths = {4, 6, 8, 10};
+  c.wiring = "paper";
+  c.seed_channel = false;
+  c.theta_film = false;
+  SurrogateNet s(c);
+  CHECK(c.neck_size() == 2);
+  const auto params = s->named_parameters();
+  CHECK(params["theta_embed.weight"].size(0) == 10 * 2 * 2 * 2);
+  CHECK(params.find("fuse.2.weight") == nullptr);  // the full-resolution decoder stage has no skip to fuse
+  CHECK(params["fuse.1.weight"].size(1) == 2 * 6);
+  auto tissue = tissue_batch(2, 16).to(torch::kFloat);
+  CHECK(s->forward(tissue, torch::zeros({2, 5})).sizes() == torch::IntArrayRef({2, 1, 16, 16, 16}));
+  NetConfig bad = c;
+  bad.input_size = 12;
+  CHECK_THROWS_WITH(SurrogateNet{bad}, doctest::Contains("multiple of 8"));
+  bad = c;
+  bad.wiring = "vnet";
+  CHECK_THROWS_WITH(SurrogateNet{bad}, doctest::Contains("wiring must be unet or paper"));
+}
+
+TEST_CASE("a config saved before the seed channel and wiring keys existed loads as the net it described") {
+  nlohmann::json old = {{"kind", "surrogate"}, {"widths", {4, 6, 8, 10, 12}}, {"kernel_size", 3}, {"input_size", 16},
+                        {"n_params", 5}, {"layer_scale_init", 0.5}, {"mask_threshold", 0.1}, {"theta_film", true}};
+  NetConfig c = old.get<NetConfig>();
+  CHECK_FALSE(c.seed_channel);
+  CHECK(c.wiring == "unet");
+  CHECK(c.in_channels() == 3);
+  nlohmann::json now = NetConfig{};
+  CHECK(now.at("seed_channel").get<bool>());
+}
+
 TEST_CASE("custom depthwise conv3d equals LibTorch's conv3d in output and all gradients (float64)") {
   torch::manual_seed(1);
   for (int64_t k : {3, 7}) {
@@ -90,6 +159,7 @@ TEST_CASE("surrogate gradient with respect to theta matches central finite diffe
   for (auto& p : s->parameters()) p.set_requires_grad(false);  // frozen, as in the inversion
   auto tissue = tissue_batch(1, 16);
   auto weights = torch::randn({1, 1, 16, 16, 16}, torch::kDouble);
+  // Inside ±0.8 the seed Gaussian stays on the 16-cube, so the seed offsets have a gradient too.
   auto theta = (torch::rand({1, 5}, torch::kDouble) * 1.6 - 0.8).requires_grad_();
   auto f = [&](const torch::Tensor& t) { return (s->forward(tissue, t) * weights).sum(); };
   auto g = torch::autograd::grad({f(theta)}, {theta})[0];

@@ -1,0 +1,130 @@
+// The shipped surrogate (checkpoints/surrogate_dev.h5) against the numerical solver on anatomy: moving the seed
+// by d mm inside tissue must move the predicted tumor's centre of mass as the solver's moves (within 25% of the
+// solver's shift or one network voxel), and a larger μ_D or μ_ρ must give a larger predicted tumor. A surrogate
+// that ignores θ (the first dev model) fails the first check by the whole shift. Runs on the built-in phantom
+// always and on the 2 mm atlas when ../shared is present.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "datagen/resample.h"
+#include "invert/model_case.h"
+#include "invert/surrogate_fit.h"
+#include "solver/fk_solver.h"
+#include "solver/nifti_io.h"
+#include "solver/phantom.h"
+
+using namespace tumorforge;
+using invert::Theta;
+
+namespace {
+
+const invert::Networks& shipped() {
+  static const invert::Networks n = invert::load_networks(std::string(TUMORFORGE_SOURCE_DIR) + "/checkpoints/surrogate_dev.h5",
+                                                           "", torch::kCPU);
+  return n;
+}
+
+// Centre of mass of a (1, 1, S, S, S) cube in mm from the cube's voxel (0,0,0).
+std::array<double, 3> com_mm(const torch::Tensor& cube, double h) {
+  const int64_t S = cube.size(2);
+  const torch::Tensor c = cube.to(torch::kDouble).view({S, S, S});
+  const torch::Tensor ax = torch::arange(S, torch::kDouble) * h;
+  const double m = c.sum().item<double>();
+  auto along = [&](std::vector<int64_t> other) { return (c.sum(other) * ax).sum().item<double>() / m; };
+  return {along({1, 2}), along({0, 2}), along({0, 1})};
+}
+
+// The nearest voxel to `v` with WM >= 0.5 (a seed deep in tissue, so that a 12 mm move stays in it).
+std::array<int64_t, 3> tissue_voxel(const solver::TissueMaps& t, std::array<int64_t, 3> v) {
+  double best = 1e300;
+  std::array<int64_t, 3> out{-1, -1, -1};
+  const auto& d = t.grid.dims;
+  for (int64_t k = 0; k < d[2]; ++k)
+    for (int64_t j = 0; j < d[1]; ++j)
+      for (int64_t i = 0; i < d[0]; ++i) {
+        if (t.wm[static_cast<size_t>(t.grid.index(i, j, k))] < 0.5f) continue;
+        const double r = std::pow(i - v[0], 2) + std::pow(j - v[1], 2) + std::pow(k - v[2], 2);
+        if (r < best) best = r, out = {i, j, k};
+      }
+  REQUIRE(out[0] >= 0);
+  return out;
+}
+
+solver::FkResult run(const solver::TissueMaps& t, std::array<int64_t, 3> seed, double dw, double rho) {
+  solver::FkParams p;
+  p.dw_mm2_per_day = dw;
+  p.rho_per_day = rho;
+  p.stop_time_days = shipped().spec.stop_time_days;
+  p.seed_mm = solver::mm_of_voxel(t.grid, seed);
+  return solver::simulate(t, p);
+}
+
+void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, std::array<int64_t, 3> near, const std::string& name) {
+  const invert::Networks& n = shipped();
+  const double h = n.spec.spacing_mm[0];
+  const double dw = 0.2, rho = 0.12;  // μ_D ≈ 4.5 mm, μ_ρ ≈ 3.5 at T = 100 days: a tumor of a few cm³
+  const auto seed = tissue_voxel(*t, near);
+  const auto base = run(*t, seed, dw, rho);
+  invert::ModelCase c = invert::prepare_patient(t, base.concentration, invert::TargetKind::kConcentration, n.spec, true, name);
+  const auto centre = c.solver.crop_centre_mm();
+  const double fine_h = t->grid.spacing_mm[0];
+  auto theta_at = [&](std::array<int64_t, 3> s, double dw_, double rho_) {
+    Theta raw{};
+    for (size_t k = 0; k < 3; ++k) raw[k] = static_cast<double>(s[k]) * fine_h - centre[k];
+    raw[3] = std::sqrt(dw_ * n.spec.stop_time_days);
+    raw[4] = std::sqrt(rho_ * n.spec.stop_time_days);
+    return n.spec.normalize(raw);
+  };
+  const torch::Tensor sur_base = invert::surrogate_cube(n, c, theta_at(seed, dw, rho));
+  const auto sur0 = com_mm(sur_base, h), sol0 = com_mm(c.solver.to_cube(base.concentration.data), h);
+  const int64_t step = static_cast<int64_t>(std::lround(12.0 / fine_h));  // 12 mm
+  int moves = 0;
+  for (int axis = 0; axis < 3; ++axis)
+    for (int64_t sign : {-1, 1}) {
+      auto moved = seed;
+      moved[static_cast<size_t>(axis)] += sign * step;
+      if (t->wm[static_cast<size_t>(t->grid.index(moved[0], moved[1], moved[2]))] < 0.5f) continue;  // stay in tissue
+      const auto sol1 = com_mm(c.solver.to_cube(run(*t, moved, dw, rho).concentration.data), h);
+      const auto sur1 = com_mm(invert::surrogate_cube(n, c, theta_at(moved, dw, rho)), h);
+      double diff2 = 0, sol2 = 0;
+      for (size_t k = 0; k < 3; ++k) {
+        diff2 += std::pow((sur1[k] - sur0[k]) - (sol1[k] - sol0[k]), 2);
+        sol2 += std::pow(sol1[k] - sol0[k], 2);
+      }
+      const double tol = std::max(0.25 * std::sqrt(sol2), h);
+      INFO(name << " axis " << axis << " sign " << sign << ": solver moved " << std::sqrt(sol2) << " mm, the surrogate's shift is off by "
+                << std::sqrt(diff2) << " mm (allowed " << tol << ")");
+      MESSAGE(name << " axis " << axis << (sign > 0 ? "+" : "-") << ": solver COM shift " << std::sqrt(sol2)
+                   << " mm, surrogate off by " << std::sqrt(diff2) << " mm (allowed " << tol << ")");
+      CHECK(std::sqrt(diff2) <= tol);
+      ++moves;
+    }
+  CHECK(moves >= 3);
+  const double v0 = sur_base.sum().item<double>();
+  const double v_d = invert::surrogate_cube(n, c, theta_at(seed, dw * 2, rho)).sum().item<double>();
+  const double v_r = invert::surrogate_cube(n, c, theta_at(seed, dw, rho * 1.5)).sum().item<double>();
+  MESSAGE(name << ": predicted volume (voxels) " << v0 << ", with 2x D_w " << v_d << ", with 1.5x rho " << v_r);
+  CHECK(v_d > 1.1 * v0);
+  CHECK(v_r > 1.1 * v0);
+}
+
+}  // namespace
+
+TEST_CASE("shipped surrogate on the phantom: the predicted tumor follows the seed as the solver's does; more mu, more tumor") {
+  auto t = std::make_shared<const solver::TissueMaps>(solver::make_phantom({96, 2.0}));
+  check_seed_and_growth(t, {40, 52, 45}, "phantom");
+}
+
+TEST_CASE("shipped surrogate on the 2 mm atlas (../shared): the predicted tumor follows the seed; more mu, more tumor") {
+  const std::string dir = std::string(TUMORFORGE_SHARED_DIR) + "/reference/fk/tissue_2mm";
+  if (!std::filesystem::exists(dir + "/wm.nii.gz")) {
+    MESSAGE("../shared not present: atlas check skipped");
+    return;
+  }
+  auto vol = [&](const char* n) { return solver::read_nifti(dir + "/" + n + ".nii.gz"); };
+  auto t = std::make_shared<const solver::TissueMaps>(solver::tissue_from_fractions(vol("wm"), vol("gm"), vol("csf"), "atlas 2 mm"));
+  check_seed_and_growth(t, {75, 50, 40}, "atlas right hemisphere");
+  check_seed_and_growth(t, {45, 70, 35}, "atlas left hemisphere");
+}

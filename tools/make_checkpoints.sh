@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Remakes the shipped dev checkpoints (checkpoints/surrogate_dev.h5, inverse_dev.h5) from scratch: the atlas and
+# phantom training stores, the two surrogate candidates (A: seed channel, B: the paper's wiring) and the inverse
+# net, each on one LibTorch thread so they run side by side, then the exports and held-out tests.
+#   tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR=data]      (≈ 75 min on a 2-core VM)
+# The candidate with the lower held-out MSE on the atlas test store is the one to copy into checkpoints/.
+set -euo pipefail
+atlas=${1:?usage: tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR]}
+work=${2:-data}
+tf=${TUMORFORGE:-build/tumorforge}
+common=(--preset dev --sim-spacing 2 --spacing 4 --crop 32 --stop-volume-dist loguniform)
+mkdir -p "$work/atlas" "$work/phantom" "$work/runs"
+init() { [[ -d "$1" ]] || "$tf" datagen init "${common[@]}" "${@:2}" --out "$1"; "$tf" datagen run "$1"; }
+init "$work/atlas/train.zarr" --tissue-labels "$atlas" --n-samples 6000 --rng-seed 11
+init "$work/atlas/val.zarr" --tissue-labels "$atlas" --n-samples 200 --rng-seed 12
+init "$work/atlas/test.zarr" --tissue-labels "$atlas" --n-samples 300 --rng-seed 13
+init "$work/phantom/train.zarr" --n-samples 3000 --rng-seed 21
+
+train=("$work/atlas/train.zarr,$work/phantom/train.zarr")
+shared=(--train "${train[0]}" --val "$work/atlas/val.zarr" --schedule cosine --warmup-steps 100 --batch 4 --val-every 250
+        --val-limit 100 --threads 1 --loader-threads 1 --device cpu --augment flips --seed 0)
+"$tf" train --model surrogate --arch seed-channel --widths 8,16,32,64,128 --lr 1e-3 --max-steps "${SUR_STEPS:-2000}" \
+    "${shared[@]}" --out "$work/runs/sur_a" > "$work/runs/sur_a.log" 2>&1 &
+"$tf" train --model surrogate --arch paper --widths 8,16,32,64 --lr 1e-3 --max-steps "${SUR_STEPS:-2000}" \
+    "${shared[@]}" --out "$work/runs/sur_b" > "$work/runs/sur_b.log" 2>&1 &
+"$tf" train --model inverse --widths 16,32,64,128,256 --lr 5e-4 --max-steps "${INV_STEPS:-2400}" \
+    "${shared[@]}" --out "$work/runs/inv" > "$work/runs/inv.log" 2>&1 &
+wait
+for r in sur_a sur_b inv; do
+  "$tf" export "$work/runs/$r" --best --out "$work/runs/$r.h5"
+  "$tf" test-model "$work/runs/$r.h5" --store "$work/atlas/test.zarr"
+done
