@@ -1,6 +1,7 @@
 // The inversion methods (see inversion.h and the paper's Algorithm 1 for gb).
 #include "invert/inversion.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -24,8 +25,8 @@ void InvertConfig::validate() const {
   static const char* methods[] = {"direct", "gb", "hybrid", "cmaes-surrogate", "cmaes-solver"};
   if (std::find(std::begin(methods), std::end(methods), method) == std::end(methods))
     throw std::invalid_argument("--method '" + method + "': expected direct, gb, hybrid, cmaes-surrogate or cmaes-solver");
-  if (fit.origin != "fitted" && fit.origin != "com" && fit.origin != "com-refit")
-    throw std::invalid_argument("--origin '" + fit.origin + "': expected fitted, com or com-refit");
+  if (fit.origin != "fitted" && fit.origin != "com" && fit.origin != "com-refit" && fit.origin != "auto")
+    throw std::invalid_argument("--origin '" + fit.origin + "': expected fitted, com, com-refit or auto");
   if (select_by != "surrogate" && select_by != "solver")
     throw std::invalid_argument("--select-by '" + select_by + "': expected surrogate or solver");
   if (fit.objective.seg_loss != "dice" && fit.objective.seg_loss != "bce")
@@ -64,52 +65,26 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   Inversion inv;
   inv.method = cfg.method;
   const ModelSpec& spec = n.spec;
-  // The θ a stage hands to the solver: with --origin com its seed moves to the target's centre of mass.
-  auto for_solver = [&](const Theta& t) { return cfg.fit.origin == "com" ? with_com_origin(spec, c, t) : t; };
-  std::optional<SolverRun> kept_run;  // a solver run already made at the chosen θ (select-by solver)
-
+  const std::string& origin = cfg.fit.origin;
   auto record = [&](const std::string& name, const Theta& t, double loss, double secs) {
     inv.stages[name] = {{"theta_normalized", t}, {"theta", spec.denormalize(t)}, {"loss", loss}, {"seconds", secs}};
   };
+  // What the estimation stages propose; the solver (or, on request, the surrogate) picks among them below.
+  std::vector<std::pair<std::string, Theta>> proposals;
   if (cfg.method == "direct" || cfg.method == "hybrid") {
     const auto ts = Clock::now();
     Theta t = direct_theta(n, c);
     if (cfg.fit.seed_fixed()) t = with_com_origin(spec, c, t);
     const double secs = seconds_since(ts);
     record("direct", t, surrogate_losses(n, c, {t}, cfg.fit.objective)[0], secs);
-    inv.theta = t;
-    inv.chosen = "direct";
+    proposals.push_back({"direct", t});
   }
   if (cfg.method == "gb" || cfg.method == "hybrid") {
-    const Theta start = cfg.method == "hybrid" ? inv.theta : start_point(n, cfg);
+    const Theta start = cfg.method == "hybrid" ? proposals.back().second : start_point(n, cfg);
     FitResult r = fit_gradient(n, c, start, cfg.fit);
     inv.stages["gb"] = r.to_json(spec);
     inv.stages["gb"]["start_normalized"] = start;
-    if (cfg.method == "gb") {
-      inv.theta = r.theta;
-      inv.chosen = "gb";
-    } else if (cfg.select_by == "surrogate") {
-      const auto l = surrogate_losses(n, c, {for_solver(inv.theta), for_solver(r.theta)}, cfg.fit.objective);
-      inv.stages["select_by_surrogate"] = {{"direct_loss", l[0]}, {"gb_loss", l[1]}};
-      if (l[1] < l[0]) {
-        inv.theta = r.theta;
-        inv.chosen = "gb";
-      }
-    } else {
-      // The paper's protocol: one solver run per candidate, keep the one closer to the target.
-      const auto ts = Clock::now();
-      SolverRun a = run_solver(c.solver, spec, for_solver(inv.theta), cfg.threads);
-      SolverRun b = run_solver(c.solver, spec, for_solver(r.theta), cfg.threads);
-      const double la = solver_loss(a, c, spec, cfg.fit.objective), lb = solver_loss(b, c, spec, cfg.fit.objective);
-      inv.stages["select_by_solver"] = {{"direct_loss", la}, {"gb_loss", lb}, {"seconds", seconds_since(ts)}};
-      if (lb < la) {
-        inv.theta = r.theta;
-        inv.chosen = "gb";
-        kept_run = std::move(b);
-      } else {
-        kept_run = std::move(a);
-      }
-    }
+    proposals.push_back({"gb", r.theta});
   }
   if (cfg.method == "cmaes-surrogate" || cfg.method == "cmaes-solver") {
     Theta start = start_point(n, cfg);
@@ -119,13 +94,42 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
                          : solver_batch_loss(c, spec, cfg.fit.objective, cfg.threads);
     FitResult r = fit_cmaes(loss, start, cfg.fit, spec);
     inv.stages[cfg.method] = r.to_json(spec);
-    inv.theta = r.theta;
-    inv.chosen = cfg.method;
+    proposals.push_back({cfg.method, r.theta});
   }
-  if (cfg.fit.origin == "com") {
-    inv.stages["estimated_before_com_origin"] = {{"theta_normalized", inv.theta}, {"theta", spec.denormalize(inv.theta)}};
-    inv.theta = for_solver(inv.theta);
+
+  // Candidates for the final run: "com" moves every proposal's seed to the target's centre of mass (the paper's
+  // COM origin); "auto" keeps both the fitted seed and the centre of mass and lets the selection decide.
+  std::vector<std::pair<std::string, Theta>> candidates;
+  for (const auto& [name, t] : proposals) {
+    if (origin != "com") candidates.push_back({name, t});
+    if (origin == "com" || origin == "auto") candidates.push_back({name + "+com", with_com_origin(spec, c, t)});
   }
+  std::optional<SolverRun> kept_run;  // the solver run already made at the chosen θ
+  size_t best = 0;
+  if (candidates.size() > 1) {
+    const auto ts = Clock::now();
+    nlohmann::json sel = {{"by", cfg.select_by}, {"losses", nlohmann::json::object()}};
+    std::vector<double> losses;
+    std::vector<SolverRun> runs;
+    if (cfg.select_by == "surrogate") {
+      std::vector<Theta> ts_only;
+      for (const auto& cnd : candidates) ts_only.push_back(cnd.second);
+      losses = surrogate_losses(n, c, ts_only, cfg.fit.objective);
+    } else {
+      // The paper's protocol: one solver run per candidate, keep the one closest to the target.
+      for (const auto& cnd : candidates) {
+        runs.push_back(run_solver(c.solver, spec, cnd.second, cfg.threads));
+        losses.push_back(solver_loss(runs.back(), c, spec, cfg.fit.objective));
+      }
+    }
+    best = static_cast<size_t>(std::min_element(losses.begin(), losses.end()) - losses.begin());
+    if (!runs.empty()) kept_run = std::move(runs[best]);
+    for (size_t k = 0; k < candidates.size(); ++k) sel["losses"][candidates[k].first] = losses[k];
+    sel["seconds"] = seconds_since(ts);
+    inv.stages["selection"] = sel;
+  }
+  inv.chosen = candidates[best].first;
+  inv.theta = candidates[best].second;
 
   const auto tf = Clock::now();
   inv.final_run = kept_run ? std::move(*kept_run) : run_solver(c.solver, spec, inv.theta, cfg.threads);

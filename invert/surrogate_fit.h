@@ -48,9 +48,10 @@ struct FitConfig {
   double cmaes_tolerance = 1e-3;  // stop when σ·max std < this (normalized θ)
   uint64_t seed = 0;
   // Where the seed comes from: "fitted" (all of θ is estimated), "com" (the paper's COM origin: θ is estimated
-  // freely, the final solver run puts the seed at the target's centre of mass) or "com-refit" (the seed is fixed
-  // at the centre of mass throughout and only μ_D, μ_ρ are fitted).
-  std::string origin = "fitted";
+  // freely, the final solver run puts the seed at the target's centre of mass), "auto" (both: each estimate with
+  // its fitted seed and with the centre of mass, the selection by solver runs decides) or "com-refit" (the seed
+  // is fixed at the centre of mass throughout and only μ_D, μ_ρ are fitted).
+  std::string origin = "auto";
   bool seed_fixed() const { return origin == "com-refit"; }
   ObjectiveConfig objective;
 };

@@ -20,6 +20,8 @@ const std::map<std::string, std::string>& train_help() {
       {"arch", "surrogate architecture: seed-channel (the seed drawn as a Gaussian input channel, FiLM, U-Net skips),\n"
                "paper (the authors' wiring: stage-input skips, no full-resolution skip, theta only at the neck), film"},
       {"augment", "flips (random axis mirrors of tissue, concentration and seed offset: exact FK symmetries) | none"},
+      {"shift_voxels", "random cube shifts up to this many voxels per axis, so the tumor sits where its seed put it\n"
+                       "(tissue recut from the atlas, concentration and seed offset moved with it; 0: off)"},
       {"kernel_size", "depthwise kernel of the ConvNeXt blocks"},
       {"layer_scale_init", "initial layer scale of the ConvNeXt blocks"},
       {"train", "training store (tumorforge datagen)"},

@@ -25,8 +25,9 @@ void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0
                 "protocol) or by the surrogate's loss (surrogate: no extra solver runs)")->capture_default_str();
   g->add_option("--origin", c.fit.origin,
                 "where the seed comes from: fitted (estimated with mu_D, mu_rho) | com (the paper's COM origin: fit\n"
-                "freely, final solver run with the seed at the target's centre of mass) | com-refit (seed fixed at the\n"
-                "centre of mass, only mu_D, mu_rho fitted)")->capture_default_str();
+                "freely, final solver run with the seed at the target's centre of mass) | auto (both: every estimate\n"
+                "with its fitted seed and with the centre of mass, one solver run each, the closest kept) | com-refit\n"
+                "(seed fixed at the centre of mass, only mu_D, mu_rho fitted)")->capture_default_str();
   g->add_flag_callback("--com-origin", [&c] { c.fit.origin = "com"; }, "shorthand for --origin com");
   g->add_option("--theta0", theta0, "start of gb / CMA-ES as five normalized values x,y,z,mu_d,mu_rho in [-1, 1] "
                 "(default: the training set's mean stored in the surrogate bundle)");

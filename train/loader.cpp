@@ -78,7 +78,7 @@ nlohmann::json StoreReader::theta_stats() const {
   return {{"mean", sum}, {"min", lo}, {"max", hi}, {"samples", done_.size()}, {"space", "normalized"}};
 }
 
-Batch StoreReader::read(const std::vector<int64_t>& indices) const {
+Batch StoreReader::read(const std::vector<int64_t>& indices, const std::vector<std::array<int64_t, 3>>* shifts) const {
   const int64_t S = crop_, B = static_cast<int64_t>(indices.size());
   Batch b;
   b.indices = indices;
@@ -91,10 +91,27 @@ Batch StoreReader::read(const std::vector<int64_t>& indices) const {
   for (int64_t n = 0; n < B; ++n) {
     const int64_t i = indices[static_cast<size_t>(n)];
     auto c = conc.read<float>({i, 0, 0, 0}, {1, S, S, S});
-    std::copy(c.begin(), c.end(), b.concentration[n].data_ptr<float>());
     auto t = theta.read<float>({i, 0}, {1, K});
-    std::copy(t.begin(), t.end(), raw_theta[n].data_ptr<float>());
     auto o = origin.read<int32_t>({i, 0}, {1, 3});
+    const std::array<int64_t, 3> sh = shifts ? (*shifts)[static_cast<size_t>(n)] : std::array<int64_t, 3>{0, 0, 0};
+    if (sh == std::array<int64_t, 3>{0, 0, 0}) {
+      std::copy(c.begin(), c.end(), b.concentration[n].data_ptr<float>());
+    } else {
+      float* dst_c = b.concentration[n].data_ptr<float>();
+      for (int64_t x = 0; x < S; ++x)
+        for (int64_t y = 0; y < S; ++y)
+          for (int64_t z = 0; z < S; ++z) {
+            const int64_t sx = x + sh[0], sy = y + sh[1], sz = z + sh[2];
+            const bool in = sx >= 0 && sy >= 0 && sz >= 0 && sx < S && sy < S && sz < S;
+            dst_c[(x * S + y) * S + z] = in ? c[static_cast<size_t>((sx * S + sy) * S + sz)] : 0.0f;
+          }
+      const auto spacing = store_.store_level().grid.spacing_mm;
+      for (size_t k = 0; k < 3; ++k) {
+        t[k] -= static_cast<float>(static_cast<double>(sh[k]) * spacing[k]);
+        o[k] += static_cast<int32_t>(sh[k]);
+      }
+    }
+    std::copy(t.begin(), t.end(), raw_theta[n].data_ptr<float>());
     float* dst = b.tissue[n].data_ptr<float>();
     for (int ch = 0; ch < 3; ++ch) {
       const std::vector<float>& src = ch == 0 ? wm_ : ch == 1 ? gm_ : csf_;
@@ -143,11 +160,14 @@ TrainingSet::TrainingSet(const std::string& paths) {
   }
 }
 
-Batch TrainingSet::read(const std::vector<int64_t>& ids) const {
-  if (stores_.size() == 1) return stores_[0]->read(ids);
+Batch TrainingSet::read(const std::vector<int64_t>& ids, const std::vector<std::array<int64_t, 3>>* shifts) const {
+  if (stores_.size() == 1) return stores_[0]->read(ids, shifts);
   std::vector<Batch> parts;
-  for (int64_t id : ids) {
-    Batch b = stores_[static_cast<size_t>(id >> kStoreShift)]->read({id & ((int64_t{1} << kStoreShift) - 1)});
+  for (size_t n = 0; n < ids.size(); ++n) {
+    const int64_t id = ids[n];
+    const std::vector<std::array<int64_t, 3>> one = shifts ? std::vector<std::array<int64_t, 3>>{(*shifts)[n]}
+                                                           : std::vector<std::array<int64_t, 3>>{};
+    Batch b = stores_[static_cast<size_t>(id >> kStoreShift)]->read({id & ((int64_t{1} << kStoreShift) - 1)}, shifts ? &one : nullptr);
     b.indices = {id};
     parts.push_back(std::move(b));
   }
@@ -187,8 +207,9 @@ nlohmann::json TrainingSet::theta_stats() const {
   return {{"mean", mean}, {"min", lo}, {"max", hi}, {"samples", n_total}, {"space", "normalized"}, {"stores", stores_.size()}};
 }
 
-Loader::Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start)
-    : reader_(reader), batch_size_(batch_size), prefetch_(prefetch), seed_(seed), state_(start) {
+Loader::Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start,
+               int64_t max_shift)
+    : reader_(reader), batch_size_(batch_size), prefetch_(prefetch), max_shift_(max_shift), seed_(seed), state_(start) {
   per_epoch_ = static_cast<int64_t>(reader.done().size()) / batch_size;
   if (per_epoch_ < 1)
     throw std::invalid_argument("batch size " + std::to_string(batch_size) + " exceeds the " +
@@ -231,7 +252,17 @@ void Loader::work() {
     }
     Batch b;
     try {
-      b = reader_.read(idx);
+      if (max_shift_ > 0) {
+        std::vector<std::array<int64_t, 3>> shifts(idx.size());
+        for (size_t n = 0; n < idx.size(); ++n)
+          for (size_t k = 0; k < 3; ++k) {
+            const uint64_t h = splitmix64(splitmix64(seed_ ^ 0x5a1f7ull) ^ splitmix64(static_cast<uint64_t>(g) * 1024 + n * 4 + k));
+            shifts[n][k] = static_cast<int64_t>(h % static_cast<uint64_t>(2 * max_shift_ + 1)) - max_shift_;
+          }
+        b = reader_.read(idx, &shifts);
+      } else {
+        b = reader_.read(idx);
+      }
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(m_);
       error_ = e.what();

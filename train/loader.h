@@ -32,7 +32,8 @@ class SampleSource {
  public:
   virtual ~SampleSource() = default;
   virtual const std::vector<int64_t>& done() const = 0;
-  virtual Batch read(const std::vector<int64_t>& ids) const = 0;
+  // shifts (optional, one per id): move each sample's cube by that many voxels (see StoreReader::read).
+  virtual Batch read(const std::vector<int64_t>& ids, const std::vector<std::array<int64_t, 3>>* shifts = nullptr) const = 0;
 };
 
 class StoreReader : public SampleSource {
@@ -41,7 +42,12 @@ class StoreReader : public SampleSource {
   const datagen::DatasetStore& store() const { return store_; }
   int64_t crop() const { return crop_; }
   const std::vector<int64_t>& done() const override { return done_; }  // indices of finished samples
-  Batch read(const std::vector<int64_t>& indices) const override;
+  // With shifts, sample n's cube moves by shifts[n] voxels: the tissue is cut from the atlas at the new place,
+  // the stored concentration crop moves with it (zero where the stored crop has no data: the crops are centred on
+  // the tumor, so that is where it has faded) and the seed offset changes by −shift. The tumor is then off the
+  // cube centre, where its seed put it — without this every training tumor sits at the centre and a network can
+  // learn to ignore where the seed is.
+  Batch read(const std::vector<int64_t>& indices, const std::vector<std::array<int64_t, 3>>* shifts = nullptr) const override;
   torch::Tensor normalize_theta(const torch::Tensor& theta) const;    // raw -> [-1, 1]
   torch::Tensor denormalize_theta(const torch::Tensor& theta) const;  // [-1, 1] -> raw
   nlohmann::json theta_range() const { return store_.attrs().at("theta_range"); }
@@ -68,7 +74,7 @@ class TrainingSet : public SampleSource {
   const StoreReader& first() const { return *stores_.front(); }
   const std::vector<std::unique_ptr<StoreReader>>& stores() const { return stores_; }
   const std::vector<int64_t>& done() const override { return done_; }
-  Batch read(const std::vector<int64_t>& ids) const override;
+  Batch read(const std::vector<int64_t>& ids, const std::vector<std::array<int64_t, 3>>* shifts = nullptr) const override;
   nlohmann::json description() const;  // the first store's description, plus "stores": every store's
   nlohmann::json theta_stats() const;   // over all finished samples of all stores
 
@@ -83,7 +89,10 @@ struct LoaderState {
 
 class Loader {
  public:
-  Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start);
+  // max_shift > 0: every sample's cube is moved by a random shift in [−max_shift, max_shift]³ voxels, drawn from
+  // (seed, batch, sample) so that resume repeats it.
+  Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start,
+         int64_t max_shift = 0);
   ~Loader();
   Batch next();
   LoaderState state() const { return state_; }  // position of the next batch
@@ -93,7 +102,7 @@ class Loader {
   std::vector<int64_t> batch_indices(int64_t global) const;
   void work();
   const SampleSource& reader_;
-  int64_t batch_size_, per_epoch_, prefetch_;
+  int64_t batch_size_, per_epoch_, prefetch_, max_shift_ = 0;
   uint64_t seed_;
   LoaderState state_;
   int64_t next_global_ = 0, produce_ = 0;  // next batch the consumer wants / a worker should read

@@ -14,6 +14,7 @@ void TrainConfig::validate() const {
   need(!val.empty(), "--val STORE is required");
   need(arch == "seed-channel" || arch == "paper" || arch == "film", "--arch must be seed-channel, paper or film, got '" + arch + "'");
   need(augment == "flips" || augment == "none", "--augment must be flips or none, got '" + augment + "'");
+  need(shift_voxels >= 0, "--shift-voxels must be >= 0");
   need(lr > 0, "--lr must be positive");
   need(batch >= 1, "--batch must be >= 1");
   need(max_steps >= 1, "--max-steps must be >= 1");
@@ -27,7 +28,7 @@ void TrainConfig::validate() const {
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
+  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
        {"train", c.train}, {"val", c.val}, {"lr", c.lr}, {"batch", c.batch}, {"max_steps", c.max_steps},
        {"schedule", c.schedule}, {"warmup_steps", c.warmup_steps}, {"grad_clip", c.grad_clip},
        {"loss_region", c.loss_region}, {"device", c.device}, {"bf16", c.bf16}, {"threads", c.threads}, {"seed", c.seed},
@@ -47,6 +48,7 @@ void merge_json(const nlohmann::json& j, TrainConfig& c) {
     c.widths = cur.at("widths").get<std::vector<int64_t>>();
     c.arch = cur.at("arch");
     c.augment = cur.at("augment");
+    c.shift_voxels = cur.at("shift_voxels");
     c.kernel_size = cur.at("kernel_size");
     c.layer_scale_init = cur.at("layer_scale_init");
     c.train = cur.at("train");

@@ -19,6 +19,9 @@ struct TrainConfig {
   // Random axis flips of tissue, concentration and seed offset together (exact symmetries of FK on a cube
   // centred on the tumor): "flips" or "none". Drawn from (seed, step), so resume repeats them exactly.
   std::string augment = "flips";
+  // Random cube shifts of up to this many voxels per axis (tissue recut from the atlas, concentration and seed
+  // offset moved with it): the tumor then sits where its seed put it, not always at the cube centre. 0: off.
+  int64_t shift_voxels = 6;
   int64_t kernel_size = 7;
   double layer_scale_init = 1e-6;
   std::string train, val;           // dataset stores

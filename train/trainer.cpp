@@ -76,6 +76,7 @@ RunResult run_training(const RunRequest& req) {
     // Runs saved before these keys existed had neither feature.
     if (!saved.at("train").contains("arch")) c.arch = "film";
     if (!saved.at("train").contains("augment")) c.augment = "none";
+    if (!saved.at("train").contains("shift_voxels")) c.shift_voxels = 0;
     merge_json(saved.at("train"), c);
     if (req.max_steps_override > 0) c.max_steps = req.max_steps_override;
   } else if (fs::exists(dir) && !fs::is_empty(dir)) {
@@ -128,7 +129,10 @@ RunResult run_training(const RunRequest& req) {
   g_stop_requested = false;
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
-  Loader loader(train_data, c.batch, c.seed, c.loader_threads, c.prefetch, loader_state);
+  if (c.shift_voxels * 2 >= train_data.first().crop())
+    throw std::invalid_argument("--shift-voxels " + std::to_string(c.shift_voxels) + " must be below half the crop (" +
+                                std::to_string(train_data.first().crop()) + ")");
+  Loader loader(train_data, c.batch, c.seed, c.loader_threads, c.prefetch, loader_state, c.shift_voxels);
   std::ofstream log(dir + "/metrics.jsonl", std::ios::app);
   auto state_json = [&](const nlohmann::json& extra) {
     nlohmann::json s = {{"step", step}, {"loader", {{"epoch", loader.state().epoch}, {"batch", loader.state().batch}}},

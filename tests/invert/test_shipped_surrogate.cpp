@@ -2,7 +2,8 @@
 // by d mm inside tissue must move the predicted tumor's centre of mass as the solver's moves (within 25% of the
 // solver's shift or one network voxel), and a larger μ_D or μ_ρ must give a larger predicted tumor. A surrogate
 // that ignores θ (the first dev model) fails the first check by the whole shift. Runs on the built-in phantom
-// always and on the 2 mm atlas when ../shared is present.
+// always and on the 2 mm atlas when ../shared is present. Built twice (tests/invert/CMakeLists.txt): with
+// SEED_CHECKS the seed-follow half (label `acceptance`), without it the growth half (label `integration`).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -61,6 +62,7 @@ solver::FkResult run(const solver::TissueMaps& t, std::array<int64_t, 3> seed, d
   return solver::simulate(t, p);
 }
 
+// SEED_CHECKS: the seed-follow half (label `acceptance`, see CMakeLists.txt); otherwise the growth half.
 void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, std::array<int64_t, 3> near, const std::string& name) {
   const invert::Networks& n = shipped();
   const double h = n.spec.spacing_mm[0];
@@ -79,6 +81,7 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
   };
   const torch::Tensor sur_base = invert::surrogate_cube(n, c, theta_at(seed, dw, rho));
   const auto sur0 = com_mm(sur_base, h), sol0 = com_mm(c.solver.to_cube(base.concentration.data), h);
+#ifdef SEED_CHECKS
   const int64_t step = static_cast<int64_t>(std::lround(12.0 / fine_h));  // 12 mm
   int moves = 0;
   for (int axis = 0; axis < 3; ++axis)
@@ -102,6 +105,9 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
       ++moves;
     }
   CHECK(moves >= 3);
+#else
+  (void)sur0, (void)sol0;
+#endif
   const double v0 = sur_base.sum().item<double>();
   const double v_d = invert::surrogate_cube(n, c, theta_at(seed, dw * 2, rho)).sum().item<double>();
   const double v_r = invert::surrogate_cube(n, c, theta_at(seed, dw, rho * 1.5)).sum().item<double>();
@@ -112,12 +118,12 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
 
 }  // namespace
 
-TEST_CASE("shipped surrogate on the phantom: the predicted tumor follows the seed as the solver's does; more mu, more tumor") {
+TEST_CASE("shipped surrogate against the solver on the phantom") {
   auto t = std::make_shared<const solver::TissueMaps>(solver::make_phantom({96, 2.0}));
   check_seed_and_growth(t, {40, 52, 45}, "phantom");
 }
 
-TEST_CASE("shipped surrogate on the 2 mm atlas (../shared): the predicted tumor follows the seed; more mu, more tumor") {
+TEST_CASE("shipped surrogate against the solver on the 2 mm atlas (../shared)") {
   const std::string dir = std::string(TUMORFORGE_SHARED_DIR) + "/reference/fk/tissue_2mm";
   if (!std::filesystem::exists(dir + "/wm.nii.gz")) {
     MESSAGE("../shared not present: atlas check skipped");

@@ -65,6 +65,7 @@ train::TrainConfig tiny_config(const std::string& store) {
 
 TEST_CASE("a tiny surrogate overfits 8 samples: training loss falls 10x") {
   train::TrainConfig c = tiny_config(tiny_store(8));
+  c.shift_voxels = 0;  // overfitting 8 fixed samples is the point; shifted cubes would be new samples each step
   c.batch = 4;
   c.lr = 3e-3;
   c.max_steps = 200;
@@ -207,4 +208,33 @@ TEST_CASE("random flips mirror tissue, concentration and the seed offset togethe
   for (int64_t s = 0; s < 800; ++s) ++count[train::flip_mask(5, s, s % 3)];
   for (int c : count) CHECK(c > 60);
   CHECK(train::flip_mask(5, step, 2) == train::flip_mask(5, step, 2));
+}
+
+TEST_CASE("a shifted read moves the cube: tissue recut from the atlas, concentration moved, seed offset by -shift") {
+  train::StoreReader reader(tiny_store(8));
+  const int64_t i = reader.done()[1];
+  const std::array<int64_t, 3> sh{2, -3, 1};
+  const std::vector<std::array<int64_t, 3>> shifts{sh};
+  const train::Batch a = reader.read({i}), b = reader.read({i}, &shifts);
+  const int64_t S = reader.crop();
+  const double h = reader.store().store_level().grid.spacing_mm[0];
+  // θ: the seed offset from the new cube centre is the old one minus the shift in mm (normalized by ±S/2·h).
+  const torch::Tensor raw_a = reader.denormalize_theta(a.theta), raw_b = reader.denormalize_theta(b.theta);
+  for (int64_t k = 0; k < 3; ++k)
+    CHECK(raw_b[0][k].item<double>() == doctest::Approx(raw_a[0][k].item<double>() - static_cast<double>(sh[static_cast<size_t>(k)]) * h).epsilon(1e-5));
+  CHECK(raw_b[0][3].item<float>() == raw_a[0][3].item<float>());
+  // Where both cubes have data, the new cube at x holds the old cube at x + shift, tissue and concentration.
+  int compared = 0;
+  for (int64_t x = 3; x < S - 3; x += 2)
+    for (int64_t y = 3; y < S - 3; y += 2)
+      for (int64_t z = 3; z < S - 3; z += 2) {
+        CHECK(b.concentration[0][0][x][y][z].item<float>() == a.concentration[0][0][x + sh[0]][y + sh[1]][z + sh[2]].item<float>());
+        CHECK(b.tissue[0][0][x][y][z].item<float>() == a.tissue[0][0][x + sh[0]][y + sh[1]][z + sh[2]].item<float>());
+        ++compared;
+      }
+  CHECK(compared > 50);
+  // Mass can only leave the cube (what moves past its border), and most of a centred tumor stays.
+  const double ma = a.concentration.sum().item<double>(), mb = b.concentration.sum().item<double>();
+  CHECK(mb <= ma * (1 + 1e-6));
+  CHECK(mb > 0.5 * ma);
 }

@@ -65,7 +65,7 @@ Row measure(const std::string& setting, const invert::Networks& n, const invert:
   r.lbfgs_iter_s = gb["seconds"].get<double>() / std::max<int64_t>(1, r.evaluations);
   // Solver time: the two selection runs (the kept one is the result) plus the final run when one is made.
   r.final_run_s = inv.stages["final_solver_run"]["seconds"].get<double>() +
-                  inv.stages.value("select_by_solver", nlohmann::json::object()).value("seconds", 0.0);
+                  inv.stages.value("selection", nlohmann::json::object()).value("seconds", 0.0);
   r.hybrid_total_s = inv.seconds;
   for (const std::string m : {"cmaes-surrogate", "cmaes-solver"}) {
     invert::InvertConfig cc = cfg;
