@@ -78,7 +78,7 @@ void run_invert(InvertArgs& a) {
   if (a.threads > 0) torch::set_num_threads(a.threads);
   const bool want_plan = a.plan || !a.recurrence.empty();
   if (want_plan && a.segmentation.empty()) throw std::invalid_argument("--plan/--recurrence need a --segmentation target (its tumor core)");
-  if (!(a.margin_mm >= 0) || !std::isfinite(a.margin_mm)) throw std::invalid_argument("--margin-mm must be a finite number >= 0");
+  if (!(a.margin_mm > 0) || !std::isfinite(a.margin_mm)) throw std::invalid_argument("--margin-mm must be a positive number of mm");
   if (a.inverse.empty() && invert::method_needs_inverse(a.cfg.method))
     throw std::invalid_argument("--method " + a.cfg.method + " needs --inverse");
 
@@ -106,8 +106,12 @@ void run_invert(InvertArgs& a) {
     spdlog::info("segmentation labels: {}", conv->describe());
   }
   std::optional<solver::Volume> recurrence, brain_mask;
-  if (!a.recurrence.empty()) recurrence = solver::regrid(solver::read_nifti(a.recurrence), target.grid, solver::Interpolation::kNearest,
-                                                          "--recurrence " + a.recurrence);
+  if (!a.recurrence.empty()) {
+    recurrence = solver::read_nifti(a.recurrence);
+    if (!solver::same_grid(recurrence->grid, target.grid))
+      throw std::invalid_argument("--recurrence " + a.recurrence + ": grid " + recurrence->grid.describe() +
+                                  " differs from the segmentation's (" + target.grid.describe() + "); register it to the segmentation first");
+  }
   if (!a.brain_mask.empty()) brain_mask = solver::regrid(solver::read_nifti(a.brain_mask), target.grid, solver::Interpolation::kNearest,
                                                           "--brain-mask " + a.brain_mask);
   invert::ModelCase c = invert::prepare_patient(tissue, target, kind, nets.spec, a.resample, flag + target_path,

@@ -54,7 +54,7 @@ std::vector<uint8_t> brain_of(const PlanArgs& a, const solver::Grid& grid) {
 
 
 void run_plan(const PlanArgs& a) {
-  if (!(a.margin_mm >= 0) || !std::isfinite(a.margin_mm)) throw std::invalid_argument("--margin-mm must be a finite number >= 0");
+  if (!(a.margin_mm > 0) || !std::isfinite(a.margin_mm)) throw std::invalid_argument("--margin-mm must be a positive number of mm");
   if (!a.brain_mask.empty() && (!a.tissue.labels_path.empty() || !a.tissue.wm_path.empty() || a.tissue.phantom_size > 0))
     throw std::invalid_argument("give the brain as --brain-mask or as tissue (--tissue-labels, --wm/--gm/--csf), not both");
   const invert::LabelConvention conv = invert::label_convention(a.labels, a.core_labels, a.edema_labels);
@@ -69,8 +69,14 @@ void run_plan(const PlanArgs& a) {
                                   " at voxel " + std::to_string(i) + " is outside [0, 1]");
   const std::vector<uint8_t> brain = brain_of(a, grid);
   std::optional<solver::Volume> rec;
-  if (!a.recurrence.empty())
-    rec = on_grid(solver::read_nifti(a.recurrence), grid, solver::Interpolation::kNearest, "--recurrence " + a.recurrence);
+  if (!a.recurrence.empty()) {
+    // A follow-up is registered to the pre-operative scan before it is compared: another grid means it was not.
+    rec = solver::read_nifti(a.recurrence);
+    if (!solver::same_grid(rec->grid, grid))
+      throw std::invalid_argument("--recurrence " + a.recurrence + ": grid " + rec->grid.describe() + ", affine " +
+                                  solver::describe_affine(rec->grid.affine) + " differs from the segmentation's (" + grid.describe() +
+                                  ", affine " + solver::describe_affine(grid.affine) + "); register it to the segmentation first");
+  }
   std::vector<std::string> files{a.concentration, a.segmentation};
   for (const auto& f : {a.brain_mask, a.recurrence})
     if (!f.empty()) files.push_back(f);

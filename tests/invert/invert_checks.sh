@@ -162,8 +162,14 @@ patient)
   # The plan from the true concentration, for reference: what a perfect inversion would reach.
   "$tf" --log-level warn plan --concentration "$p/true_concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" \
     --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --recurrence "$p/recurrence.nii.gz" --out "$w/plan_true"
-  expect "label(s) 4 not defined by brats2023" "$tf" plan --concentration "$w/inv/concentration.nii.gz" \
-    --segmentation "$p/segmentation.nii.gz" --labels brats2023 --brain-mask "$p/brain_mask.nii.gz" --out "$w/bad"
+  pl=("$tf" plan --concentration "$w/inv/concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" --out "$w/bad")
+  expect "label(s) 4 not defined by brats2023" "${pl[@]}" --labels brats2023 --brain-mask "$p/brain_mask.nii.gz"
+  expect "--margin-mm must be a positive" "${pl[@]}" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --margin-mm 0
+  "$PY" -c "import nibabel as nib, numpy as np, sys; i = nib.load(sys.argv[1]); a = i.affine.copy(); a[0, 3] += 5
+nib.save(nib.Nifti1Image(np.asarray(i.dataobj), a), sys.argv[2])" "$p/recurrence.nii.gz" "$w/rec_moved.nii.gz"
+  expect "register it to the segmentation first" "${pl[@]}" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" \
+    --recurrence "$w/rec_moved.nii.gz"
+  [[ ! -e "$w/bad" ]] || { echo "FAIL: plan wrote an output directory for bad input"; exit 1; }
   "$PY" - "$w" "$p" <<'PYEOF'
 import json, sys, numpy as np, nibabel as nib
 w, p = sys.argv[1], sys.argv[2]
@@ -195,6 +201,22 @@ for d in ["plan", "plan_true"]:
         assert 0 <= cov[k]["any"] <= 1
     print(f"{d}: {j['standard_plan_cm3']:.1f} cm3; recurrence covered: standard {cov['standard']['any']:.3f}, model {cov['model']['any']:.3f}")
     assert open(f"{w}/{d}/plan.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    # An independent computation (scipy's exact EDT, numpy's sort with the documented tie rule) must agree exactly.
+    from scipy.ndimage import distance_transform_edt
+    core = np.isin(s, [1, 4]); brain = np.asarray(nib.load(f"{p}/brain_mask.nii.gz").dataobj) > 0.5
+    dist = distance_transform_edt(~core, sampling=seg.header.get_zooms()[:3])
+    ref_std = brain & (dist <= 15)
+    assert (ref_std == (std > 0)).all(), "standard plan differs from scipy's"
+    conc = np.asarray(nib.load(f"{w}/inv/concentration.nii.gz" if d == "plan" else f"{p}/true_concentration.nii.gz").dataobj)
+    idx = np.flatnonzero(brain.ravel(order="F"))  # x-fastest voxel index, as the tool orders ties
+    cf, df = conc.ravel(order="F")[idx], (dist ** 2).ravel(order="F")[idx]
+    order = np.lexsort((idx, df, -cf))[: int(ref_std.sum())]
+    ref_mod = np.zeros(s.size, bool); ref_mod[idx[order]] = True
+    ref_mod = ref_mod.reshape(s.shape, order="F")
+    assert (ref_mod == (mod > 0)).all(), f"model plan differs from numpy's in {(ref_mod != (mod > 0)).sum()} voxels"
+    rec = np.asarray(nib.load(f"{p}/recurrence.nii.gz").dataobj) > 0
+    assert cov["standard"]["any"] == (rec & ref_std).sum() / rec.sum() and cov["model"]["any"] == (rec & ref_mod).sum() / rec.sum()
+print("plans equal scipy/numpy's exactly")
 PYEOF
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
