@@ -98,7 +98,7 @@ void write_quickstart_report(const std::string& out, const nlohmann::json& stage
     }
     ncc_d += c.at("direct").at("ncc").get<double>();
     ncc_h += c.at("hybrid").at("ncc").get<double>();
-    if (c.at("hybrid").at("chosen_stage") == "gb") {
+    if (c.at("hybrid").at("chosen_stage").get<std::string>().rfind("gb", 0) == 0) {  // "gb" or "gb+com"
       ++kept_gb;
       const double gain = c.at("hybrid").at("ncc").get<double>() - c.at("direct").at("ncc").get<double>();
       if (gain > best_gain) best_gain = gain, best_case = c.at("index").get<int64_t>();
