@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "datagen/datagen_run.h"
@@ -190,7 +191,7 @@ CaseRow::Paper paper_metrics(const std::vector<float>& pred, const std::vector<f
 
 }  // namespace
 
-std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o) {
+Evaluation evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o) {
   train::StoreReader reader(store_path);
   const auto& store = reader.store();
   if (reader.crop() != n.spec.crop)
@@ -209,67 +210,76 @@ std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_
   const auto params = store.array("params"), stats = store.array("stats");
 
   std::vector<std::vector<CaseRow>> per_case(cases.size());
+  std::vector<std::optional<std::string>> errors(cases.size());
   std::mutex m;
   int64_t done = 0;
   tbb::task_arena arena(o.jobs > 0 ? o.jobs : tbb::task_arena::automatic);
   arena.execute([&] {
     tbb::parallel_for(size_t{0}, cases.size(), [&](size_t ci) {
       const int64_t i = cases[ci];
-      const ModelCase c = case_from_store(reader, i, sim_tissue);
-      const auto truth_theta = store.array("theta").read<float>({i, 0}, {1, static_cast<int64_t>(datagen::kThetaSize)});
-      const auto p = params.read<double>({i, 0}, {1, 6});
-      const auto st = stats.read<double>({i, 0}, {1, static_cast<int64_t>(datagen::kNumStats)});
-      const torch::Tensor mask = brain_mask(c, n.spec);
-      // The store keeps the truth only as a coarse crop: rerun the sample on the simulation grid (deterministic).
-      solver::SolverOptions one_thread;
-      one_thread.threads = 1;
-      const std::vector<float> truth_full = solver::simulate(*sim_tissue, datagen::sample_fk_params(store, i), one_thread).concentration.data;
-      for (const auto& method : o.methods) {
-        InvertConfig cfg = o.invert;
-        cfg.method = method;
-        cfg.threads = 1;
-        Inversion inv = invert_case(n, c, cfg);
-        CaseRow r;
-        r.index = i;
-        r.method = method;
-        r.chosen = inv.chosen;
-        for (size_t k = 0; k < datagen::kThetaSize; ++k) r.truth[k] = truth_theta[k];
-        r.estimate = n.spec.denormalize(inv.theta);
-        r.err_mu_d = std::abs(r.estimate[3] - r.truth[3]);
-        r.err_mu_rho = std::abs(r.estimate[4] - r.truth[4]);
-        // Seed positions in atlas mm: the estimate is the cube centre plus its offset, the truth is stored.
-        const auto centre = c.solver.crop_centre_mm();
-        double d2 = 0;
-        for (size_t k = 0; k < 3; ++k) d2 += std::pow(centre[k] + r.estimate[k] - p[k], 2);
-        r.err_origin_mm = std::sqrt(d2);
-        r.final_cube = c.solver.to_cube(inv.final_run.concentration.data);
-        const train::FieldMetrics fm = train::field_metrics(r.final_cube.view(-1), c.target.view(-1), mask.view(-1));
-        r.mse = fm.mse;
-        r.mae = fm.mae;
-        r.ncc = fm.ncc;
-        r.dice = fm.dice;
-        r.true_volume_cm3 = st[datagen::kFinalVolume] / 1000.0;
-        r.paper = paper_metrics(inv.final_run.concentration.data, truth_full, matter);
-        r.paper.rel_err_mu_d = r.err_mu_d / std::abs(r.truth[3]);
-        r.paper.rel_err_mu_rho = r.err_mu_rho / std::abs(r.truth[4]);
-        double o2 = 0;
-        const auto& g = sim_tissue->grid;
-        for (size_t k = 0; k < 3; ++k)
-          o2 += std::pow((centre[k] + r.estimate[k] - p[k]) / (static_cast<double>(g.dims[k]) * g.spacing_mm[k]), 2);
-        r.paper.origin_err = std::sqrt(o2);
-        r.seconds = inv.seconds;
-        r.stages = inv.stages;
-        per_case[ci].push_back(std::move(r));
+      try {
+        const ModelCase c = case_from_store(reader, i, sim_tissue);
+        const auto truth_theta = store.array("theta").read<float>({i, 0}, {1, static_cast<int64_t>(datagen::kThetaSize)});
+        const auto p = params.read<double>({i, 0}, {1, 6});
+        const auto st = stats.read<double>({i, 0}, {1, static_cast<int64_t>(datagen::kNumStats)});
+        const torch::Tensor mask = brain_mask(c, n.spec);
+        // The store keeps the truth only as a coarse crop: rerun the sample on the simulation grid (deterministic).
+        solver::SolverOptions one_thread;
+        one_thread.threads = 1;
+        const std::vector<float> truth_full = solver::simulate(*sim_tissue, datagen::sample_fk_params(store, i), one_thread).concentration.data;
+        for (const auto& method : o.methods) {
+          InvertConfig cfg = o.invert;
+          cfg.method = method;
+          cfg.threads = 1;
+          Inversion inv = invert_case(n, c, cfg);
+          CaseRow r;
+          r.index = i;
+          r.method = method;
+          r.chosen = inv.chosen;
+          for (size_t k = 0; k < datagen::kThetaSize; ++k) r.truth[k] = truth_theta[k];
+          r.estimate = n.spec.denormalize(inv.theta);
+          r.err_mu_d = std::abs(r.estimate[3] - r.truth[3]);
+          r.err_mu_rho = std::abs(r.estimate[4] - r.truth[4]);
+          // Seed positions in atlas mm: the estimate is the cube centre plus its offset, the truth is stored.
+          const auto centre = c.solver.crop_centre_mm();
+          double d2 = 0;
+          for (size_t k = 0; k < 3; ++k) d2 += std::pow(centre[k] + r.estimate[k] - p[k], 2);
+          r.err_origin_mm = std::sqrt(d2);
+          r.final_cube = c.solver.to_cube(inv.final_run.concentration.data);
+          const train::FieldMetrics fm = train::field_metrics(r.final_cube.view(-1), c.target.view(-1), mask.view(-1));
+          r.mse = fm.mse;
+          r.mae = fm.mae;
+          r.ncc = fm.ncc;
+          r.dice = fm.dice;
+          r.true_volume_cm3 = st[datagen::kFinalVolume] / 1000.0;
+          r.paper = paper_metrics(inv.final_run.concentration.data, truth_full, matter);
+          r.paper.rel_err_mu_d = r.err_mu_d / std::abs(r.truth[3]);
+          r.paper.rel_err_mu_rho = r.err_mu_rho / std::abs(r.truth[4]);
+          double o2 = 0;
+          const auto& g = sim_tissue->grid;
+          for (size_t k = 0; k < 3; ++k)
+            o2 += std::pow((centre[k] + r.estimate[k] - p[k]) / (static_cast<double>(g.dims[k]) * g.spacing_mm[k]), 2);
+          r.paper.origin_err = std::sqrt(o2);
+          r.seconds = inv.seconds;
+          r.stages = inv.stages;
+          per_case[ci].push_back(std::move(r));
+        }
+      } catch (const std::exception& e) {  // one bad case must not discard the others' hours
+        per_case[ci].clear();
+        const std::string what = e.what();
+        errors[ci] = what.substr(0, what.find('\n'));
       }
       std::lock_guard<std::mutex> lock(m);
       ++done;
       if (o.on_progress) o.on_progress(done, static_cast<int64_t>(cases.size()));
     });
   });
-  std::vector<CaseRow> rows;
-  for (auto& v : per_case)
-    for (auto& r : v) rows.push_back(std::move(r));
-  return rows;
+  Evaluation out;
+  for (size_t ci = 0; ci < cases.size(); ++ci) {
+    if (errors[ci]) out.failed.push_back({cases[ci], *errors[ci]});
+    for (auto& r : per_case[ci]) out.rows.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string cases_csv(const std::vector<CaseRow>& rows) {

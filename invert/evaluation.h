@@ -43,7 +43,18 @@ struct EvaluateOptions {
   std::function<void(int64_t done, int64_t total)> on_progress;
 };
 
-std::vector<CaseRow> evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o);
+// A case that could not be evaluated (unreadable sample, solver error, ...): left out of every method's rows so
+// the tables stay paired, and reported instead of ending the whole run.
+struct FailedCase {
+  int64_t index = 0;
+  std::string error;
+};
+struct Evaluation {
+  std::vector<CaseRow> rows;
+  std::vector<FailedCase> failed;
+};
+
+Evaluation evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o);
 
 std::string cases_csv(const std::vector<CaseRow>& rows);
 // {"table1", "table2" (ours: model cube), "paper_table1", "paper_table2" (the paper's definitions), "failures"}

@@ -38,13 +38,14 @@ void InvertConfig::validate() const {
   if (fit.max_evaluations < 2) throw std::invalid_argument("--max-evaluations must be >= 2");
   if (fit.patience < 1) throw std::invalid_argument("--patience must be >= 1");
   if (!(fit.tolerance >= 0)) throw std::invalid_argument("--tolerance must be >= 0");
+  polish.validate();
   if (theta0)
     for (double v : *theta0)
       if (!(v >= -1 && v <= 1)) throw std::invalid_argument("--theta0: normalized values must lie in [-1, 1]");
 }
 
 void to_json(nlohmann::json& j, const InvertConfig& c) {
-  j = {{"method", c.method}, {"select_by", c.select_by}, {"fit", c.fit}, {"threads", c.threads}};
+  j = {{"method", c.method}, {"select_by", c.select_by}, {"fit", c.fit}, {"polish", c.polish}, {"threads", c.threads}};
   j["theta0"] = c.theta0 ? nlohmann::json(*c.theta0) : nlohmann::json(nullptr);
 }
 
@@ -132,8 +133,29 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   inv.theta = candidates[best].second;
 
   const auto tf = Clock::now();
-  inv.final_run = kept_run ? std::move(*kept_run) : run_solver(c.solver, spec, inv.theta, cfg.threads);
-  inv.final_loss = solver_loss(inv.final_run, c, spec, cfg.fit.objective);
+  if (!kept_run) kept_run = run_solver(c.solver, spec, inv.theta, cfg.threads);
+  inv.final_loss = solver_loss(*kept_run, c, spec, cfg.fit.objective);
+  if (cfg.polish.max_runs > 0) {
+    // The solver's local search around the kept θ; its result is kept only if the run at the input's own
+    // resolution agrees that it is closer (the search may run on a coarser copy).
+    const PolishResult p = polish(c, spec, inv.theta, cfg.fit.objective, cfg.polish, cfg.threads);
+    nlohmann::json pj = p.to_json(spec);
+    pj["kept"] = false;
+    if (p.moves > 0) {
+      SolverRun run = run_solver(c.solver, spec, p.theta, cfg.threads);
+      const double l = solver_loss(run, c, spec, cfg.fit.objective);
+      pj["loss_at_input_resolution"] = l;
+      if (l < inv.final_loss) {
+        pj["kept"] = true;
+        kept_run = std::move(run);
+        inv.final_loss = l;
+        inv.theta = p.theta;
+        inv.chosen += "+polish";
+      }
+    }
+    inv.stages["polish"] = pj;
+  }
+  inv.final_run = std::move(*kept_run);
   inv.stages["final_solver_run"] = {{"seconds", seconds_since(tf)}, {"loss", inv.final_loss}};
   inv.surrogate = surrogate_cube(n, c, inv.theta);
   inv.seconds = seconds_since(t0);

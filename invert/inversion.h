@@ -1,11 +1,13 @@
-// One case, one method, end to end: estimate θ (direct, gb, hybrid, cmaes-surrogate, cmaes-solver), then the
-// final numerical-solver run at θ̂, which is the result. Shared by `tumorforge invert` and `evaluate`.
+// One case, one method, end to end: estimate θ (direct, gb, hybrid, cmaes-surrogate, cmaes-solver), keep the
+// best candidate by solver runs, polish it with the solver (polish.h), then the final numerical-solver run at θ̂,
+// which is the result. Shared by `tumorforge invert` and `evaluate`.
 #pragma once
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "invert/polish.h"
 #include "invert/solver_run.h"
 #include "invert/surrogate_fit.h"
 
@@ -18,6 +20,7 @@ struct InvertConfig {
   std::string select_by = "solver";
   std::optional<Theta> theta0;          // normalized start of gb / CMA-ES (default: training mean, else 0)
   FitConfig fit;
+  PolishConfig polish;                  // the last step: a local search with the solver (polish.h)
   int threads = 0;                      // solver threads (0: all)
   void validate() const;                // throws naming the flag
 };
@@ -29,7 +32,7 @@ struct Inversion {
   Theta theta{};               // normalized
   nlohmann::json stages = nlohmann::json::object();  // per stage: θ, loss, iterations, seconds, ...
   SolverRun final_run;
-  double final_loss = 0;       // the final run's loss against the target on the model cube
+  double final_loss = 0;       // the final run's loss against the target (whole grid for patient inputs, else the cube)
   torch::Tensor surrogate;     // (1, 1, S, S, S) surrogate prediction at θ
   double seconds = 0;          // whole method including the final run
   nlohmann::json to_json(const ModelSpec& spec) const;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "datagen/resample.h"
@@ -30,8 +31,18 @@ struct SolverContext {
   std::array<double, 3> crop_centre_mm() const;
   // Cube (1, 1, S, S, S) of a fine-grid field: block-averaged to the coarse grid, then cropped.
   torch::Tensor to_cube(const std::vector<float>& fine_field) const;
+  // The whole coarse grid of a fine-grid field, flat (1, 1, N).
+  torch::Tensor to_flat(const std::vector<float>& fine_field) const;
   // Fine-grid field from a cube (piecewise constant, zero outside the cube), for writing surrogate output.
   std::vector<float> from_cube(const torch::Tensor& cube) const;
+};
+
+// A case's target over the whole input grid at the networks' spacing, as flat (1, 1, N) tensors: the numerical
+// solver's runs are judged here (hybrid's selection, the final loss), so a tumor larger than the model cube is
+// compared whole — on the cube alone, the run that matches the cropped part best can miss the rest.
+struct WholeGrid {
+  torch::Tensor target, core, whole;  // as in ModelCase
+  torch::Tensor brain;                // WM + GM >= the surrogate's mask threshold
 };
 
 struct ModelCase {
@@ -41,6 +52,7 @@ struct ModelCase {
   torch::Tensor core, whole;  // segmentations only: (1, 1, S, S, S) fractions of tumor core / visible tumor
   std::array<double, 3> com_offset_mm{};  // the target's centre of mass relative to the cube centre
   SolverContext solver;
+  std::optional<WholeGrid> full;  // patient inputs; store samples keep only their cube
 };
 
 // Patient inputs on one grid: `target` is a concentration in [0, 1] or a label map read by `labels`.

@@ -25,15 +25,20 @@ torch::Tensor bce_loss(const torch::Tensor& p, const torch::Tensor& t, const tor
 }  // namespace
 
 torch::Tensor case_loss(const torch::Tensor& pred, const ModelCase& c, const torch::Tensor& mask, const ObjectiveConfig& cfg) {
+  return field_loss(pred, c.kind, c.target, c.core, c.whole, mask, cfg);
+}
+
+torch::Tensor field_loss(const torch::Tensor& pred, TargetKind kind, const torch::Tensor& target, const torch::Tensor& core_t,
+                         const torch::Tensor& whole_t, const torch::Tensor& mask, const ObjectiveConfig& cfg) {
   const auto dev = pred.device();
   const auto m = mask.to(dev);
-  if (c.kind == TargetKind::kConcentration) {
-    const auto diff = (pred - c.target.to(dev)) * m;
+  if (kind == TargetKind::kConcentration) {
+    const auto diff = (pred - target.to(dev)) * m;
     return per_sample_sum(diff * diff) / per_sample_sum(m.expand_as(diff)).clamp_min(1);
   }
   const auto soft_core = torch::sigmoid((pred - cfg.tau_core) / cfg.softness);
   const auto soft_whole = torch::sigmoid((pred - cfg.tau_edema) / cfg.softness);
-  const auto core = c.core.to(dev), whole = c.whole.to(dev);
+  const auto core = core_t.to(dev), whole = whole_t.to(dev);
   if (cfg.seg_loss == "bce") return 0.5 * (bce_loss(soft_core, core, m) + bce_loss(soft_whole, whole, m));
   return 0.5 * (soft_dice_loss(soft_core, core, m) + soft_dice_loss(soft_whole, whole, m));
 }

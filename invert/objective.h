@@ -23,5 +23,8 @@ void to_json(nlohmann::json& j, const ObjectiveConfig& c);
 
 // pred: (B, 1, S, S, S) on any device; returns (B) losses. `mask` is the brain mask (1, 1, S, S, S).
 torch::Tensor case_loss(const torch::Tensor& pred, const ModelCase& c, const torch::Tensor& mask, const ObjectiveConfig& cfg);
+// The same loss for fields of any shape: `target` (concentration) or `core`/`whole` (segmentation), `mask` alike.
+torch::Tensor field_loss(const torch::Tensor& pred, TargetKind kind, const torch::Tensor& target, const torch::Tensor& core,
+                         const torch::Tensor& whole, const torch::Tensor& mask, const ObjectiveConfig& cfg);
 
 }  // namespace tumorforge::invert

@@ -2,6 +2,7 @@
 #include "invert/plan.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -86,11 +87,24 @@ Plans make_plans(const std::vector<uint8_t>& core, const std::vector<uint8_t>& b
   for (size_t i = 0; i < n; ++i)
     if (brain[i]) order.push_back(static_cast<int64_t>(i));
   const auto take = std::min<int64_t>(p.standard_voxels, static_cast<int64_t>(order.size()));
+  // Last tie rule: the voxel's world position (x, then y, then z, in µm), not its array index, so that the same
+  // patient stored in LPS or in RAS voxel order gets the same plan.
+  auto world_um = [&](int64_t idx) {
+    const auto& d = grid.dims;
+    const double v[3] = {static_cast<double>(idx % d[0]), static_cast<double>((idx / d[0]) % d[1]), static_cast<double>(idx / (d[0] * d[1]))};
+    std::array<int64_t, 3> w{};
+    for (size_t r = 0; r < 3; ++r) {
+      double x = grid.affine[r][3];
+      for (size_t k = 0; k < 3; ++k) x += grid.affine[r][k] * v[k];
+      w[r] = std::llround(x * 1000.0);
+    }
+    return w;
+  };
   std::partial_sort(order.begin(), order.begin() + take, order.end(), [&](int64_t a, int64_t b) {
     const float ca = conc[static_cast<size_t>(a)], cb = conc[static_cast<size_t>(b)];
     if (ca != cb) return ca > cb;
     const double da = d2[static_cast<size_t>(a)], db = d2[static_cast<size_t>(b)];
-    return da != db ? da < db : a < b;
+    return da != db ? da < db : world_um(a) < world_um(b);
   });
   p.model.assign(n, 0);
   for (int64_t k = 0; k < take; ++k) p.model[static_cast<size_t>(order[static_cast<size_t>(k)])] = 1;

@@ -2,8 +2,8 @@
 // covers — the PredictGBM benchmark's definitions. The standard plan is the tumor core (necrotic + enhancing)
 // grown by a Euclidean margin in mm (voxel spacing counts) inside the brain; the model plan takes exactly as
 // many voxels, those of highest predicted concentration inside the brain (ties — e.g. the zeros when the
-// predicted tumor is smaller than the standard plan — go to the voxels nearer the core, then to the lower voxel
-// index, so the plan is deterministic). Coverage = fraction of the recurrence's voxels inside a plan. No LibTorch here.
+// predicted tumor is smaller than the standard plan — go to the voxels nearer the core, then by world position,
+// x then y then z, so the plan is deterministic and the same in any voxel order). Coverage = fraction of the recurrence's voxels inside a plan. No LibTorch here.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -30,7 +30,7 @@ SolverRun run_solver(const SolverContext& ctx, const ModelSpec& spec, const Thet
 
 // (1, 1, S, S, S) brain mask of the case's tissue cube, as the surrogate defines it.
 torch::Tensor brain_mask(const ModelCase& c, const ModelSpec& spec);
-// Loss of a solver run against the case's target on the model cube.
+// Loss of a solver run against the case's target: on the whole input grid when the case has it, else the cube.
 double solver_loss(const SolverRun& run, const ModelCase& c, const ModelSpec& spec, const ObjectiveConfig& cfg);
 // One solver run per θ in parallel (each single-threaded), for CMA-ES-solver.
 BatchLoss solver_batch_loss(const ModelCase& c, const ModelSpec& spec, const ObjectiveConfig& cfg, int threads);

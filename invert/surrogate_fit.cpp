@@ -197,6 +197,9 @@ FitResult fit_cmaes(const BatchLoss& batch_loss, Theta start, const FitConfig& c
   o.population = cfg.cmaes_population;
   o.seed = cfg.seed;
   Cmaes es(mean, cfg.cmaes_sigma, o);
+  if (cfg.cmaes_max_evaluations < es.population())  // not one generation would fit: nothing to return
+    throw std::invalid_argument("--cmaes-max-evaluations " + std::to_string(cfg.cmaes_max_evaluations) +
+                                " is below one CMA-ES generation (population " + std::to_string(es.population()) + ")");
   FitResult r;
   r.stop_reason = "max_evaluations";
   auto full = [&](const std::vector<double>& x) {

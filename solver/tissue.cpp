@@ -131,7 +131,8 @@ TissueMaps load_tissue(const TissueSource& src) {
       csf = read_nifti(src.csf_path);
       check_shape(*csf, src.csf_path);
     }
-    return tissue_from_fractions(wm, gm, csf, src.describe());
+    // tissue_from_fractions adds the "fractions:" prefix itself; src.describe() would add it a second time.
+    return tissue_from_fractions(wm, gm, csf, src.wm_path + "," + src.gm_path + (src.csf_path.empty() ? "" : "," + src.csf_path));
   }
   PhantomConfig pc;
   pc.size = src.phantom_size > 0 ? src.phantom_size : pc.size;

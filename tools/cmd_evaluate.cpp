@@ -58,15 +58,28 @@ void register_evaluate(CLI::App& app) {
       if (!isatty(2)) spdlog::info("evaluate: {}/{} cases", done, total);
     };
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<invert::CaseRow> rows = invert::evaluate_store(nets, a->test, a->opt);
+    invert::Evaluation ev = invert::evaluate_store(nets, a->test, a->opt);
     bar.finish();
+    const std::vector<invert::CaseRow>& rows = ev.rows;
+    nlohmann::json failed = nlohmann::json::array();
+    for (const auto& f : ev.failed) {
+      spdlog::warn("case {} left out: {}", f.index, f.error);
+      failed.push_back({{"case", f.index}, {"error", f.error}});
+    }
+    if (rows.empty())
+      throw std::runtime_error("--test " + a->test + ": no case could be evaluated (first error, case " +
+                               std::to_string(ev.failed.front().index) + ": " + ev.failed.front().error + ")");
     nlohmann::json tables = invert::evaluation_tables(rows, a->opt.methods);
-    const std::string md = invert::tables_markdown(tables);
+    std::string md = invert::tables_markdown(tables);
+    if (!ev.failed.empty())
+      md += "\nCases left out because they could not be evaluated: " + std::to_string(ev.failed.size()) +
+            " (listed with their errors in evaluation.json, `failed_cases`).\n";
     nlohmann::json cfg = a->opt.invert;
     nlohmann::json summary = {
         {"test_store", a->test},
         {"methods", a->opt.methods},
         {"cases", rows.size() / a->opt.methods.size()},
+        {"failed_cases", failed},
         {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
         {"jobs", a->opt.jobs},
         {"config", cfg},

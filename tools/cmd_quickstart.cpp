@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "datagen/datagen_run.h"
 #include "datagen/dataset_store.h"
@@ -106,13 +107,23 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
   opt.on_progress = [](int64_t done, int64_t total) { spdlog::info("  inverted {}/{} cases", done, total); };
   torch::set_num_threads(1);
   const std::string test = a.out + "/test.zarr";
-  std::vector<invert::CaseRow> rows = invert::evaluate_store(nets, test, opt);
+  const invert::Evaluation ev = invert::evaluate_store(nets, test, opt);
+  const std::vector<invert::CaseRow>& rows = ev.rows;
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& f : ev.failed) {
+    spdlog::warn("case {} left out: {}", f.index, f.error);
+    failed.push_back({{"case", f.index}, {"error", f.error}});
+  }
+  // Pair each case's rows by index and method, whatever order they come in.
+  std::map<int64_t, std::map<std::string, const invert::CaseRow*>> by_case;
+  for (const auto& r : rows) by_case[r.index][r.method] = &r;
   nlohmann::json cases = nlohmann::json::array();
   train::StoreReader reader(test);
   auto sim = std::make_shared<const solver::TissueMaps>(reader.store().sim_tissue(0));
   fs::create_directories(a.out + "/figures");
-  for (size_t i = 0; i < rows.size(); i += 2) {  // rows come as (direct, hybrid) per case
-    const invert::CaseRow &d = rows[i], &h = rows[i + 1];
+  for (const auto& [index, methods] : by_case) {
+    if (!methods.count("direct") || !methods.count("hybrid")) continue;
+    const invert::CaseRow &d = *methods.at("direct"), &h = *methods.at("hybrid");
     const invert::ModelCase c = invert::case_from_store(reader, d.index, sim);
     const std::string fig = "figures/case" + std::to_string(d.index) + ".png";
     write_case_figure(a.out + "/" + fig, c, {d.final_cube, h.final_cube});
@@ -124,7 +135,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
     cases.push_back({{"index", d.index}, {"truth", d.truth}, {"figure", fig}, {"direct", row_json(d)}, {"hybrid", row_json(h)}});
   }
   solver::write_text_atomic(a.out + "/cases.csv", invert::cases_csv(rows));
-  return {{"cases", cases}, {"tables", invert::evaluation_tables(rows, opt.methods)}, {"checkpoints", nets.files},
+  return {{"cases", cases}, {"failed_cases", failed}, {"tables", invert::evaluation_tables(rows, opt.methods)}, {"checkpoints", nets.files},
           {"model_spec", nets.spec.to_json()}};
 }
 

@@ -27,8 +27,10 @@ std::vector<std::string> expand_config_args(int argc, char** argv) {
     if (!item.parents.empty()) throw std::invalid_argument("--config " + path + ": sections are not supported ([" + item.parents[0] + "])");
     std::string flag = "--" + item.name;
     std::replace(flag.begin() + 2, flag.end(), '_', '-');
+    // Booleans as `--flag=value`, one token: CLI11 reads that both for flags (`--resample`) and for options
+    // taking a bool (`--bf16 false`), so `key = false` switches a default-on setting off instead of vanishing.
     if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false")) {
-      if (item.inputs[0] == "true") injected.push_back(flag);
+      injected.push_back(flag + "=" + item.inputs[0]);
       continue;
     }
     injected.push_back(flag);

@@ -21,7 +21,7 @@ void add_checkpoint_options(CLI::App* cmd, std::string& surrogate, std::string& 
 
 void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0) {
   auto* g = cmd->add_option_group("method", "how the parameters are estimated");
-  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by two numerical-solver runs (solver, the paper's\n"
+  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by one numerical-solver run each (solver, the paper's\n"
                 "protocol) or by the surrogate's loss (surrogate: no extra solver runs)")->capture_default_str();
   g->add_option("--origin", c.fit.origin,
                 "where the seed comes from: fitted (estimated with mu_D, mu_rho) | com (the paper's COM origin: fit\n"
@@ -41,6 +41,12 @@ void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0
   g->add_option("--cmaes-population", c.fit.cmaes_population, "CMA-ES population (0: 4 + 3 ln n)")->capture_default_str();
   g->add_option("--cmaes-max-evaluations", c.fit.cmaes_max_evaluations, "CMA-ES budget of loss evaluations")->capture_default_str();
   g->add_option("--seed", c.fit.seed, "CMA-ES random seed")->capture_default_str();
+  g->add_option("--polish-runs", c.polish.max_runs,
+                "the last step of every method: a local compass search with the numerical solver around the kept\n"
+                "θ, this many solver runs at most (10 side by side per poll); kept only if the final run agrees.\n"
+                "0: no polish, the paper's protocol")->capture_default_str();
+  g->add_option("--polish-spacing", c.polish.spacing_mm, "polish on a block-averaged copy at least this coarse, mm "
+                "(a 1 mm run costs ~15x a 2 mm one)")->capture_default_str();
   auto* s = cmd->add_option_group("segmentation", "loss for --segmentation targets (see invert/README.md)");
   s->add_option("--seg-loss", c.fit.objective.seg_loss, "dice | bce")->capture_default_str();
   s->add_option("--tau-core", c.fit.objective.tau_core, "tumor core = concentration above this")->capture_default_str();

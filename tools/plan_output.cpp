@@ -56,7 +56,7 @@ nlohmann::json write_plan_files(const std::string& dir, const solver::Grid& grid
                       {"definitions",
                        {{"standard", "tumor core grown by margin_mm (Euclidean, mm) inside the brain"},
                         {"model", "the standard plan's voxel count, highest concentration inside the brain; ties nearer the core, "
-                                  "then lower voxel index"},
+                                  "then by world position (x, y, z), so any voxel order gives the same plan"},
                         {"coverage", "fraction of the recurrence's voxels inside the plan; enhancing = the recurrence's "
                                      "enhancing labels (null for a binary mask)"}}}};
   if (rec_any) {

@@ -25,18 +25,26 @@ void save_checkpoint(const std::string& dir, const torch::nn::Module& model, con
                      const nlohmann::json& state) {
   const std::string tmp = solver::temp_path_for(dir);
   fs::create_directories(tmp);
-  {
-    torch::serialize::OutputArchive a;
-    model.save(a);
-    a.save_to(tmp + "/model.pt");
+  try {
+    {
+      torch::serialize::OutputArchive a;
+      model.save(a);
+      a.save_to(tmp + "/model.pt");
+    }
+    {
+      torch::serialize::OutputArchive a;
+      optimizer.save(a);
+      a.save_to(tmp + "/optimizer.pt");
+    }
+    // Checked writes: a full disk must fail the checkpoint, never leave one marked complete with a cut state.
+    solver::write_text_atomic(tmp + "/state.json", state.dump(2) + "\n");
+    solver::write_text_atomic(tmp + "/COMPLETE", "ok\n");  // last: marks the directory whole
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    std::string what = e.what();
+    throw std::runtime_error(dir + ": checkpoint not written (" + what.substr(0, what.find('\n')) + ")");
   }
-  {
-    torch::serialize::OutputArchive a;
-    optimizer.save(a);
-    a.save_to(tmp + "/optimizer.pt");
-  }
-  std::ofstream(tmp + "/state.json") << state.dump(2) << "\n";
-  std::ofstream(tmp + "/COMPLETE") << "ok\n";  // last: marks the directory whole
   std::error_code ec;
   if (fs::exists(dir)) {  // replacing (e.g. best/): move the old one aside first, then drop it
     const std::string old = solver::temp_path_for(dir);

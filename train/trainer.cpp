@@ -30,6 +30,23 @@ namespace {
 std::atomic<bool> g_stop_requested{false};  // set by SIGINT/SIGTERM: checkpoint, then leave the loop
 extern "C" void on_stop_signal(int) { g_stop_requested = true; }
 
+// Installs the stop handlers for the training loop and restores the previous ones however the loop ends
+// (an exception included), so a caller's own SIGINT/SIGTERM handling comes back.
+class StopSignals {
+ public:
+  StopSignals() : int_(std::signal(SIGINT, on_stop_signal)), term_(std::signal(SIGTERM, on_stop_signal)) {}
+  ~StopSignals() {
+    std::signal(SIGINT, int_);
+    std::signal(SIGTERM, term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*int_)(int);
+  void (*term_)(int);
+};
+
 double learning_rate(const TrainConfig& c, int64_t step) {
   if (step < c.warmup_steps) return c.lr * static_cast<double>(step + 1) / static_cast<double>(c.warmup_steps);
   if (c.schedule == "constant") return c.lr;
@@ -127,8 +144,7 @@ RunResult run_training(const RunRequest& req) {
   }
 
   g_stop_requested = false;
-  auto old_int = std::signal(SIGINT, on_stop_signal);
-  auto old_term = std::signal(SIGTERM, on_stop_signal);
+  StopSignals stop_signals;
   if (c.shift_voxels * 2 >= train_data.first().crop())
     throw std::invalid_argument("--shift-voxels " + std::to_string(c.shift_voxels) + " must be below half the crop (" +
                                 std::to_string(train_data.first().crop()) + ")");
@@ -208,8 +224,6 @@ RunResult run_training(const RunRequest& req) {
       break;
     }
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
   result.steps_done = step;
   result.best_val_loss = best;
   return result;

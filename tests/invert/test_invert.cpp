@@ -126,6 +126,25 @@ TEST_CASE("CMA-ES minimizes a shifted 5-D sphere and the Jacobi eigensolver reco
     }
 }
 
+TEST_CASE("fit_cmaes with a budget below one generation is refused by name (it used to index an empty vector)") {
+  invert::ModelSpec spec;
+  spec.support_lo.fill(-1);
+  spec.support_hi.fill(1);
+  invert::FitConfig cfg;
+  cfg.cmaes_max_evaluations = 3;  // below the default population of 8 for five parameters
+  int64_t calls = 0;
+  invert::BatchLoss loss = [&](const std::vector<invert::Theta>& ts) {
+    ++calls;
+    return std::vector<double>(ts.size(), 0.0);
+  };
+  CHECK(error_of([&] { invert::fit_cmaes(loss, invert::Theta{}, cfg, spec); }).find("--cmaes-max-evaluations 3") != std::string::npos);
+  CHECK(calls == 0);
+  cfg.cmaes_max_evaluations = 8;  // exactly one generation
+  const invert::FitResult r = invert::fit_cmaes(loss, invert::Theta{}, cfg, spec);
+  CHECK(r.evaluations == 8);
+  for (double v : r.theta) CHECK(std::isfinite(v));
+}
+
 TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refused with one clear line") {
   auto tissue = phantom(32, 3);
   const auto spec = spec_for(16, 6);
@@ -315,4 +334,38 @@ TEST_CASE("squared distance transform equals brute force on an anisotropic grid,
   CHECK(*invert::coverage(rec, p.standard) == doctest::Approx(0.5));
   CHECK(*invert::coverage(rec, p.model) == doctest::Approx(1.0));
   CHECK_FALSE(invert::coverage(std::vector<uint8_t>(mask.size(), 0), p.model).has_value());
+}
+
+TEST_CASE("the same patient in LPS and in RAS voxel order gets the same plans, ties included") {
+  // An RAS grid and the same voxels stored with x and y reversed (LPS order); the affine maps both to the same
+  // world points. A concentration with many equal values (zeros) and equal core distances exercises every tie.
+  solver::Grid ras;
+  ras.dims = {12, 10, 6};
+  ras.spacing_mm = {1.0, 1.0, 2.0};
+  ras.affine = solver::scaling_affine(ras.spacing_mm);
+  solver::Grid lps = ras;
+  for (size_t r : {0, 1}) {
+    lps.affine[r][r] = -ras.spacing_mm[r];
+    lps.affine[r][3] = ras.spacing_mm[r] * static_cast<double>(ras.dims[r] - 1);
+  }
+  const size_t n = static_cast<size_t>(ras.num_voxels());
+  auto to_lps = [&](size_t idx) {
+    const int64_t i = static_cast<int64_t>(idx) % 12, j = (static_cast<int64_t>(idx) / 12) % 10, k = static_cast<int64_t>(idx) / 120;
+    return static_cast<size_t>(lps.index(11 - i, 9 - j, k));
+  };
+  std::vector<uint8_t> core(n, 0), brain(n, 1), core_l(n), brain_l(n);
+  std::vector<float> conc(n, 0.0f), conc_l(n);
+  core[static_cast<size_t>(ras.index(5, 4, 2))] = 1;
+  // one voxel beyond the margin: the model plan then drops one voxel of the outermost distance shell, by the tie rule
+  conc[static_cast<size_t>(ras.index(5, 4, 2))] = conc[static_cast<size_t>(ras.index(9, 4, 2))] = 0.5f;
+  for (size_t i = 0; i < n; ++i) core_l[to_lps(i)] = core[i], brain_l[to_lps(i)] = brain[i], conc_l[to_lps(i)] = conc[i];
+  const invert::Plans a = invert::make_plans(core, brain, conc, ras, 2.5), b = invert::make_plans(core_l, brain_l, conc_l, lps, 2.5);
+  REQUIRE(a.standard_voxels == b.standard_voxels);
+  int64_t model_differs = 0, standard_differs = 0;
+  for (size_t i = 0; i < n; ++i) {
+    standard_differs += a.standard[i] != b.standard[to_lps(i)];
+    model_differs += a.model[i] != b.model[to_lps(i)];
+  }
+  CHECK(standard_differs == 0);
+  CHECK(model_differs == 0);
 }

@@ -1,6 +1,11 @@
 // Tissue inputs: label conventions, fraction-map checks, the matter mask.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <string>
+
+#include "solver/nifti_io.h"
 #include "solver/tissue.h"
 
 using namespace tumorforge::solver;
@@ -30,4 +35,22 @@ TEST_CASE("labels outside 0..3 and out-of-range fractions are rejected with the 
   Grid other = g;
   other.dims = {3, 2, 1};
   CHECK_THROWS_WITH(tissue_from_fractions(Volume(g), Volume(other), std::nullopt, "x"), doctest::Contains("does not match"));
+}
+
+TEST_CASE("the anatomy's provenance label names each input once (it read fractions:fractions:… before)") {
+  Grid g;
+  g.dims = {2, 1, 1};
+  Volume wm(g), gm(g);
+  wm.data = {0.5f, 0.0f};
+  gm.data = {0.5f, 1.0f};
+  const std::string dir = "/tmp/tumorforge_test_tissue_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  write_nifti(dir + "/wm.nii.gz", wm);
+  write_nifti(dir + "/gm.nii.gz", gm);
+  TissueSource src;
+  src.wm_path = dir + "/wm.nii.gz";
+  src.gm_path = dir + "/gm.nii.gz";
+  CHECK(load_tissue(src).source == "fractions:" + dir + "/wm.nii.gz," + dir + "/gm.nii.gz");
+  CHECK(load_tissue(src).source == src.describe());
+  std::filesystem::remove_all(dir);
 }

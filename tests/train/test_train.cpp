@@ -1,7 +1,10 @@
 // Training: a tiny model overfits 8 samples, the loader's order depends only on (seed, epoch) and resumes
 // from its state, export -> load reproduces outputs exactly, and bad bundles fail with clear messages.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -237,4 +240,55 @@ TEST_CASE("a shifted read moves the cube: tissue recut from the atlas, concentra
   const double ma = a.concentration.sum().item<double>(), mb = b.concentration.sum().item<double>();
   CHECK(mb <= ma * (1 + 1e-6));
   CHECK(mb > 0.5 * ma);
+}
+
+TEST_CASE("a checkpoint whose files cannot be written whole fails and is never marked complete") {
+  // A full disk, imitated by a file-size limit: the model and optimizer fit, state.json (padded to 256 kB) does
+  // not. Before the writes were checked, COMPLETE followed a cut state.json and resume would read it.
+  torch::nn::Linear lin(1, 1);
+  torch::optim::SGD opt(lin->parameters(), torch::optim::SGDOptions(0.1));
+  const std::string dir = scratch() + "/ckpt_full_disk";
+  fs::remove_all(dir);
+  nlohmann::json state = {{"step", 1}, {"padding", std::string(256 * 1024, 'x')}};
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the test
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+  rlimit lim = old;
+  lim.rlim_cur = 64 * 1024;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  std::string error;
+  try {
+    train::save_checkpoint(dir, *lin, opt, state);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(error.find("checkpoint not written") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir));
+  for (const auto& e : fs::directory_iterator(fs::path(dir).parent_path()))
+    CHECK(e.path().filename().string().find("ckpt_full_disk") == std::string::npos);  // no temp left either
+  // With room, the same checkpoint is written and loads back.
+  train::save_checkpoint(dir, *lin, opt, state);
+  CHECK(fs::exists(dir + "/COMPLETE"));
+  CHECK(train::load_checkpoint(dir, *lin, &opt).at("padding").get<std::string>().size() == 256 * 1024);
+}
+
+namespace {
+extern "C" void test_own_handler(int) {}
+}  // namespace
+
+TEST_CASE("a training run that throws gives SIGINT/SIGTERM back to the caller's handlers") {
+  train::TrainConfig c = tiny_config(tiny_store(8));
+  c.shift_voxels = 8;  // half the 16³ crop: refused after the stop handlers went in
+  train::RunRequest req;
+  req.config = c;
+  req.run_dir = scratch() + "/bad_shift";
+  req.force = true;
+  auto before_int = std::signal(SIGINT, test_own_handler), before_term = std::signal(SIGTERM, test_own_handler);
+  CHECK_THROWS_WITH_AS(train::run_training(req), doctest::Contains("--shift-voxels 8"), std::invalid_argument);
+  const bool int_back = std::signal(SIGINT, before_int) == &test_own_handler;
+  const bool term_back = std::signal(SIGTERM, before_term) == &test_own_handler;
+  CHECK(int_back);
+  CHECK(term_back);
 }
