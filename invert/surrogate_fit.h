@@ -36,7 +36,7 @@ Networks load_networks(const std::string& surrogate_path, const std::string& inv
 struct FitConfig {
   int64_t max_iterations = 1000;  // outer L-BFGS steps at most (paper: 1,000)
   int64_t inner_iterations = 20;  // L-BFGS iterations per outer step (paper: 20)
-  int64_t max_evaluations = 150;  // surrogate forward+backward passes at most (the wall-time budget)
+  int64_t max_evaluations = 30;   // surrogate forward+backward passes at most (the wall-time budget; see README)
   int64_t history = 100;          // L-BFGS memory (paper: 100)
   double tolerance = 1e-4;        // stop when |L_prev − L| <= tolerance · L for `patience` outer steps in a row
   int64_t patience = 2;

@@ -5,11 +5,11 @@
 #               defaults: outputs on the input grid, final-run NCC >= 0.90 on each (exit 77 = skipped without
 #               ../shared; a failure when CI=true, where ../shared is there by contract)
 #   atlas1mm    the same on the 1 mm reference case
-#   atlas_v1    the same on case v1 (271 cm³, larger than the networks' 128 mm cube): fails today (NCC 0.78), so
-#               it carries the label `acceptance`, which tools/test.sh leaves out
+#   atlas_v1    the same on case v1 (271 cm³ after 100 days, wider than the networks' 128 mm cube)
 #   patient     the LPS example patient with GliODIL labels and the RAS atlas: invert + plan, coverage in [0, 1],
 #               plans equal to scipy/numpy and the same for an RAS copy of the patient
-#   evaluate    evaluate on a tiny store: cases.csv and both tables written, all figures finite
+#   evaluate    evaluate on a tiny store: cases.csv and both tables written, figures finite, a damaged sample
+#               reported and left out, hybrid's final run never further from the target than direct's, NCC floor
 #   quickstart  `tumorforge quickstart` at a tiny size: report, PNGs, finite JSON figures; a re-run is cached
 set -euo pipefail
 mode=$1; tf=$2; w=$3; shared=${4:-}
