@@ -88,7 +88,10 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
     for (int64_t sign : {-1, 1}) {
       auto moved = seed;
       moved[static_cast<size_t>(axis)] += sign * step;
-      if (t->wm[static_cast<size_t>(t->grid.index(moved[0], moved[1], moved[2]))] < 0.5f) continue;  // stay in tissue
+      // Stay in tissue (WM + GM >= 0.5, where the training data's seeds are drawn); WM alone left only one
+      // move of six at the left-hemisphere seed, too few for the check below.
+      const auto mi = static_cast<size_t>(t->grid.index(moved[0], moved[1], moved[2]));
+      if (t->wm[mi] + t->gm[mi] < 0.5f) continue;
       const auto sol1 = com_mm(c.solver.to_cube(run(*t, moved, dw, rho).concentration.data), h);
       const auto sur1 = com_mm(invert::surrogate_cube(n, c, theta_at(moved, dw, rho)), h);
       double diff2 = 0, sol2 = 0;
