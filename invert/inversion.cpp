@@ -136,7 +136,12 @@ Inversion invert_case(const Networks& n, const ModelCase& c, const InvertConfig&
   if (!kept_run) kept_run = run_solver(c.solver, spec, inv.theta, cfg.threads);
   inv.final_loss = solver_loss(*kept_run, c, spec, cfg.fit.objective);
   double final_seconds = seconds_since(tf);
-  if (cfg.polish.max_runs > 0) {
+  const bool coarse_search = search_block(c, cfg.polish.spacing_mm) != std::array<int64_t, 3>{1, 1, 1};
+  if (cfg.polish.max_runs > 0 && c.kind == TargetKind::kSegmentation && coarse_search) {
+    inv.stages["polish"] = {{"skipped", "a segmentation is polished only at its own resolution (see polish.h); "
+                                        "--polish-spacing at or below the input's spacing polishes it there"},
+                            {"seconds", 0.0}};
+  } else if (cfg.polish.max_runs > 0) {
     // The solver's local search around the kept θ; its result is kept only if the run at the input's own
     // resolution agrees that it is closer (the search may run on a coarser copy).
     const auto tp = Clock::now();

@@ -39,10 +39,8 @@ torch::Tensor SolverContext::to_cube(const std::vector<float>& fine_field) const
   return cube_tensor(datagen::crop_cube(coarsen ? c : fine_field, coarse.grid, crop_origin, crop), crop);
 }
 
-torch::Tensor SolverContext::to_flat(const std::vector<float>& fine_field) const {
-  const bool coarsen = factor != std::array<int64_t, 3>{1, 1, 1};
-  const std::vector<float> c = coarsen ? datagen::block_average(fine_field, fine.grid, factor, coarse.grid) : fine_field;
-  return torch::from_blob(const_cast<float*>(c.data()), {1, 1, static_cast<int64_t>(c.size())}, torch::kFloat32).clone();
+torch::Tensor flat_tensor(const std::vector<float>& field) {
+  return torch::from_blob(const_cast<float*>(field.data()), {1, 1, static_cast<int64_t>(field.size())}, torch::kFloat32).clone();
 }
 
 std::vector<float> SolverContext::from_cube(const torch::Tensor& cube) const {
@@ -128,13 +126,13 @@ ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, cons
   c.tissue = torch::cat({s.to_cube(tissue->wm), s.to_cube(tissue->gm), s.to_cube(tissue->csf)}, 1);
   c.target = cube_tensor(datagen::crop_cube(conc_coarse, s.coarse.grid, s.crop_origin, S), S);
   WholeGrid full;
-  full.target = s.to_flat(conc);
-  full.brain = ((s.to_flat(tissue->wm) + s.to_flat(tissue->gm)) >= spec.mask_threshold).to(torch::kFloat32);
+  full.target = flat_tensor(conc);
+  full.brain = ((flat_tensor(tissue->wm) + flat_tensor(tissue->gm)) >= spec.mask_threshold).to(torch::kFloat32);
   if (kind == TargetKind::kSegmentation) {
     c.core = s.to_cube(core);
     c.whole = s.to_cube(whole);
-    full.core = s.to_flat(core);
-    full.whole = s.to_flat(whole);
+    full.core = flat_tensor(core);
+    full.whole = flat_tensor(whole);
   }
   c.full = std::move(full);
   return c;

@@ -31,19 +31,19 @@ struct SolverContext {
   std::array<double, 3> crop_centre_mm() const;
   // Cube (1, 1, S, S, S) of a fine-grid field: block-averaged to the coarse grid, then cropped.
   torch::Tensor to_cube(const std::vector<float>& fine_field) const;
-  // The whole coarse grid of a fine-grid field, flat (1, 1, N).
-  torch::Tensor to_flat(const std::vector<float>& fine_field) const;
   // Fine-grid field from a cube (piecewise constant, zero outside the cube), for writing surrogate output.
   std::vector<float> from_cube(const torch::Tensor& cube) const;
 };
 
-// A case's target over the whole input grid at the networks' spacing, as flat (1, 1, N) tensors: the numerical
-// solver's runs are judged here (hybrid's selection, the final loss), so a tumor larger than the model cube is
-// compared whole — on the cube alone, the run that matches the cropped part best can miss the rest.
+// A case's target over the whole input grid, on the solver's own grid, as flat (1, 1, N) tensors: the numerical
+// solver's runs are judged here (hybrid's selection, the polish, the final loss), so a tumor larger than the
+// model cube is compared whole, and a segmentation is compared at the patient's resolution, where its Dice is
+// reported — block-averaged to the networks' 4 mm, thresholds move and a better loss can mean a worse Dice.
 struct WholeGrid {
   torch::Tensor target, core, whole;  // as in ModelCase
   torch::Tensor brain;                // WM + GM >= the surrogate's mask threshold
 };
+torch::Tensor flat_tensor(const std::vector<float>& field);  // (1, 1, N) float32 copy
 
 struct ModelCase {
   TargetKind kind = TargetKind::kConcentration;

@@ -36,28 +36,47 @@ nlohmann::json PolishResult::to_json(const ModelSpec& spec) const {
           {"runs", runs}, {"polls", polls}, {"moves", moves}, {"search_spacing_mm", spacing_mm}, {"seconds", seconds}};
 }
 
-ModelCase case_for_search(const ModelCase& c, double spacing_mm) {
+std::array<int64_t, 3> search_block(const ModelCase& c, double spacing_mm) {
   const SolverContext& s = c.solver;
-  std::array<int64_t, 3> f{1, 1, 1};  // fine -> search block: the largest divisor of the fine -> coarse block that fits
+  std::array<int64_t, 3> f{1, 1, 1};
   for (size_t k = 0; k < 3; ++k)
     for (int64_t d = s.factor[k]; d >= 1; --d)
       if (s.factor[k] % d == 0 && s.fine.grid.spacing_mm[k] * static_cast<double>(d) <= spacing_mm + 1e-6) {
         f[k] = d;
         break;
       }
+  return f;
+}
+
+ModelCase case_for_search(const ModelCase& c, double spacing_mm, double mask_threshold) {
+  const SolverContext& s = c.solver;
+  const std::array<int64_t, 3> f = search_block(c, spacing_mm);
   if (f == std::array<int64_t, 3>{1, 1, 1}) return c;
   ModelCase out = c;
   SolverContext& o = out.solver;
   o.fine = datagen::coarsen(s.fine, f);
   o.tissue = std::make_shared<const solver::TissueMaps>(datagen::block_average(*s.tissue, f, o.fine.grid));
   for (size_t k = 0; k < 3; ++k) o.factor[k] = s.factor[k] / f[k];
+  if (c.full) {
+    auto coarser = [&](const torch::Tensor& t) {
+      if (!t.defined()) return t;
+      const torch::Tensor v = t.contiguous();
+      const std::vector<float> fine(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+      return flat_tensor(datagen::block_average(fine, s.fine.grid, f, o.fine.grid));
+    };
+    WholeGrid& w = *out.full;
+    w.target = coarser(w.target);
+    w.core = coarser(w.core);
+    w.whole = coarser(w.whole);
+    w.brain = ((flat_tensor(o.tissue->wm) + flat_tensor(o.tissue->gm)) >= mask_threshold).to(torch::kFloat32);
+  }
   return out;
 }
 
 PolishResult polish(const ModelCase& c0, const ModelSpec& spec, const Theta& start, const ObjectiveConfig& objective,
                     const PolishConfig& cfg, int threads) {
   const auto t0 = std::chrono::steady_clock::now();
-  const ModelCase c = case_for_search(c0, cfg.spacing_mm);
+  const ModelCase c = case_for_search(c0, cfg.spacing_mm, spec.mask_threshold);
   const BatchLoss loss = solver_batch_loss(c, spec, objective, threads);
   PolishResult r;
   r.spacing_mm = c.solver.fine.grid.spacing_mm[0];

@@ -105,7 +105,7 @@ double solver_loss(const SolverRun& run, const ModelCase& c, const ModelSpec& sp
   torch::NoGradGuard no_grad;
   if (c.full) {
     const WholeGrid& f = *c.full;
-    return field_loss(c.solver.to_flat(run.concentration.data), c.kind, f.target, f.core, f.whole, f.brain, cfg).item<double>();
+    return field_loss(flat_tensor(run.concentration.data), c.kind, f.target, f.core, f.whole, f.brain, cfg).item<double>();
   }
   return case_loss(c.solver.to_cube(run.concentration.data), c, brain_mask(c, spec), cfg).item<double>();
 }
