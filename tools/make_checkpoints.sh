@@ -4,9 +4,10 @@
 # net, each on one LibTorch thread so they run side by side, then the exports and held-out tests.
 #   tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR=data]      (≈ 75 min on a 2-core VM)
 # The candidate with the lower held-out MSE on the atlas test store is the one to copy into checkpoints/.
-# Note: `--shift-voxels` (default 6) did not exist when the shipped surrogate was trained; it was trained without
-# shifts and then fine-tuned with them (the exact steps are in checkpoints/README.md). This script trains with
-# shifts from the start, the intended recipe, which has not been run to completion yet.
+# Note: `--shift-voxels` (default 6) did not exist when the shipped surrogate was trained; it was trained 1,500
+# steps without shifts, then 2,500 with them, and the inverse net 3,212 steps over two runs (the exact steps are
+# in checkpoints/README.md). This script trains with shifts from the start, the intended recipe, which has not
+# been run to completion yet; SUR_STEPS=4000 INV_STEPS=3200 match the shipped budgets.
 set -euo pipefail
 atlas=${1:?usage: tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR]}
 work=${2:-data}
