@@ -191,6 +191,8 @@ CaseRow::Paper paper_metrics(const std::vector<float>& pred, const std::vector<f
 
 }  // namespace
 
+void to_json(nlohmann::json& j, const FailedCase& f) { j = {{"case", f.index}, {"error", f.error}}; }
+
 Evaluation evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o) {
   train::StoreReader reader(store_path);
   const auto& store = reader.store();

@@ -49,6 +49,7 @@ struct FailedCase {
   int64_t index = 0;
   std::string error;
 };
+void to_json(nlohmann::json& j, const FailedCase& f);  // {"case", "error"}: evaluation.json's failed_cases
 struct Evaluation {
   std::vector<CaseRow> rows;
   std::vector<FailedCase> failed;

@@ -11,10 +11,6 @@
 namespace tumorforge::invert {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 constexpr int64_t kPollSize = 2 * static_cast<int64_t>(datagen::kThetaSize);
 
 }  // namespace
@@ -116,7 +112,7 @@ PolishResult polish(const ModelCase& c0, const ModelSpec& spec, const Theta& sta
       for (double& s : step) s *= 0.5;
     }
   }
-  r.seconds = seconds_since(t0);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 

@@ -61,11 +61,7 @@ void register_evaluate(CLI::App& app) {
     invert::Evaluation ev = invert::evaluate_store(nets, a->test, a->opt);
     bar.finish();
     const std::vector<invert::CaseRow>& rows = ev.rows;
-    nlohmann::json failed = nlohmann::json::array();
-    for (const auto& f : ev.failed) {
-      spdlog::warn("case {} left out: {}", f.index, f.error);
-      failed.push_back({{"case", f.index}, {"error", f.error}});
-    }
+    for (const auto& f : ev.failed) spdlog::warn("case {} left out: {}", f.index, f.error);
     if (rows.empty())
       throw std::runtime_error("--test " + a->test + ": no case could be evaluated (first error, case " +
                                std::to_string(ev.failed.front().index) + ": " + ev.failed.front().error + ")");
@@ -79,7 +75,7 @@ void register_evaluate(CLI::App& app) {
         {"test_store", a->test},
         {"methods", a->opt.methods},
         {"cases", rows.size() / a->opt.methods.size()},
-        {"failed_cases", failed},
+        {"failed_cases", ev.failed},
         {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
         {"jobs", a->opt.jobs},
         {"config", cfg},

@@ -109,11 +109,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
   const std::string test = a.out + "/test.zarr";
   const invert::Evaluation ev = invert::evaluate_store(nets, test, opt);
   const std::vector<invert::CaseRow>& rows = ev.rows;
-  nlohmann::json failed = nlohmann::json::array();
-  for (const auto& f : ev.failed) {
-    spdlog::warn("case {} left out: {}", f.index, f.error);
-    failed.push_back({{"case", f.index}, {"error", f.error}});
-  }
+  for (const auto& f : ev.failed) spdlog::warn("case {} left out: {}", f.index, f.error);
   // Pair each case's rows by index and method, whatever order they come in.
   std::map<int64_t, std::map<std::string, const invert::CaseRow*>> by_case;
   for (const auto& r : rows) by_case[r.index][r.method] = &r;
@@ -135,7 +131,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
     cases.push_back({{"index", d.index}, {"truth", d.truth}, {"figure", fig}, {"direct", row_json(d)}, {"hybrid", row_json(h)}});
   }
   solver::write_text_atomic(a.out + "/cases.csv", invert::cases_csv(rows));
-  return {{"cases", cases}, {"failed_cases", failed}, {"tables", invert::evaluation_tables(rows, opt.methods)}, {"checkpoints", nets.files},
+  return {{"cases", cases}, {"failed_cases", ev.failed}, {"tables", invert::evaluation_tables(rows, opt.methods)}, {"checkpoints", nets.files},
           {"model_spec", nets.spec.to_json()}};
 }
 
