@@ -1,6 +1,7 @@
 // One case, one method, end to end: estimate θ (direct, gb, hybrid, cmaes-surrogate, cmaes-solver), keep the
-// best candidate by solver runs, polish it with the solver (polish.h), then the final numerical-solver run at θ̂,
-// which is the result. Shared by `tumorforge invert` and `evaluate`.
+// best candidate by solver runs, polish it with the solver (polish.h); the numerical-solver run at θ̂ is the
+// result. Hybrid takes direct's and gb's picks each through the polish and keeps the better final run.
+// Shared by `tumorforge invert` and `evaluate`.
 #pragma once
 #include <optional>
 #include <string>

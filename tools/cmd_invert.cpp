@@ -226,8 +226,9 @@ void register_invert(CLI::App& app) {
       "invert",
       "Personalize the FK model to one tumor: estimate the seed and mu_D = sqrt(D_w T), mu_rho = sqrt(rho T)\n"
       "from a concentration map or a BraTS segmentation, then run the solver there. Methods: direct (inverse\n"
-      "net), gb (L-BFGS through the frozen surrogate), hybrid (the default: gb from the direct guess, then one\n"
-      "solver run for each and keep the one closer to the target), cmaes-surrogate, cmaes-solver. By default\n"
+      "net), gb (L-BFGS through the frozen surrogate), hybrid (the default: gb from the direct guess; direct's\n"
+      "and gb's estimates each go through the solver polish and the closer final run is kept), cmaes-surrogate,\n"
+      "cmaes-solver. Every method ends with a local search with the solver (--polish-runs). By default\n"
       "each estimate is tried with its fitted seed and with the seed at the target's centre of mass, and the\n"
       "solver decides (--origin auto). The shipped checkpoints were trained on the 2 mm atlas and the phantom\n"
       "(4 mm, 32^3 cubes); give 2 mm or 4 mm inputs (--resample block-averages 2 mm to 4 mm). Example:\n"

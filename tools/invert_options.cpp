@@ -21,8 +21,9 @@ void add_checkpoint_options(CLI::App* cmd, std::string& surrogate, std::string& 
 
 void add_fit_options(CLI::App* cmd, invert::InvertConfig& c, std::string& theta0) {
   auto* g = cmd->add_option_group("method", "how the parameters are estimated");
-  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by one numerical-solver run each (solver, the paper's\n"
-                "protocol) or by the surrogate's loss (surrogate: no extra solver runs)")->capture_default_str();
+  g->add_option("--select-by", c.select_by, "hybrid: keep θ_DI or θ_GB by their solver runs (solver, the paper's protocol: each\n"
+                "branch is polished and the closer final run kept) or by the surrogate's loss (surrogate: one\n"
+                "polish, no selection runs)")->capture_default_str();
   g->add_option("--origin", c.fit.origin,
                 "where the seed comes from: fitted (estimated with mu_D, mu_rho) | com (the paper's COM origin: fit\n"
                 "freely, final solver run with the seed at the target's centre of mass) | auto (both: every estimate\n"
