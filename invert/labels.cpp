@@ -80,7 +80,7 @@ TumorMasks tumor_masks(const solver::Volume& labels, const std::string& name, co
     const long l = std::lround(v);
     if (!std::isfinite(v) || std::abs(v - static_cast<float>(l)) > 1e-3f || l < 0 || l > 255 || kind[static_cast<size_t>(l)] == 0) {
       if (!std::isfinite(v) || std::abs(v - static_cast<float>(l)) > 1e-3f)
-        throw std::invalid_argument(name + ": value " + std::to_string(v) + " at voxel " + std::to_string(i) + " is not an integer label");
+        throw std::invalid_argument(name + ": value " + std::to_string(v) + " at " + labels.grid.voxel_name(static_cast<int64_t>(i)) + " is not an integer label");
       undefined.insert(l);
       continue;
     }

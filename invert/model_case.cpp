@@ -73,7 +73,7 @@ ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, cons
     for (size_t i = 0; i < target.data.size(); ++i) {
       const float v = target.data[i];
       if (!std::isfinite(v) || v < -1e-4f || v > 1.0f + 1e-4f)
-        throw std::invalid_argument(name + ": value " + std::to_string(v) + " at voxel " + std::to_string(i) +
+        throw std::invalid_argument(name + ": value " + std::to_string(v) + " at " + target.grid.voxel_name(static_cast<int64_t>(i)) +
                                     " is outside [0, 1] (a tumor-cell concentration is expected)");
     }
     conc = target.data;

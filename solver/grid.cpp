@@ -20,6 +20,11 @@ std::string Grid::describe() const {
   return s.str();
 }
 
+std::string Grid::voxel_name(int64_t index) const {
+  const int64_t i = index % dims[0], j = (index / dims[0]) % dims[1], k = index / (dims[0] * dims[1]);
+  return "voxel (" + std::to_string(i) + ", " + std::to_string(j) + ", " + std::to_string(k) + ")";
+}
+
 Affine scaling_affine(const std::array<double, 3>& spacing_mm) {
   Affine a{{{spacing_mm[0], 0, 0, 0}, {0, spacing_mm[1], 0, 0}, {0, 0, spacing_mm[2], 0}, {0, 0, 0, 1}}};
   return a;

@@ -24,6 +24,8 @@ struct Grid {
   // Same dims and spacing (to 1e-4 mm); affines are not compared because tools disagree on rounding.
   bool same_shape(const Grid& other) const;
   std::string describe() const;  // "240x240x155 @ 1x1x1 mm"
+  // A storage index as the voxel a user can find in a viewer: "voxel (i, j, k)" (error messages).
+  std::string voxel_name(int64_t index) const;
 };
 
 // Diagonal affine with the given spacing and the origin at voxel (0,0,0).

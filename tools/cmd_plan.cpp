@@ -66,7 +66,7 @@ void run_plan(const PlanArgs& a) {
   for (size_t i = 0; i < conc.data.size(); ++i)
     if (!std::isfinite(conc.data[i]) || conc.data[i] < -1e-4f || conc.data[i] > 1 + 1e-4f)
       throw std::invalid_argument("--concentration " + a.concentration + ": value " + std::to_string(conc.data[i]) +
-                                  " at voxel " + std::to_string(i) + " is outside [0, 1]");
+                                  " at " + grid.voxel_name(static_cast<int64_t>(i)) + " is outside [0, 1]");
   const std::vector<uint8_t> brain = brain_of(a, grid);
   std::optional<solver::Volume> rec;
   if (!a.recurrence.empty()) {

@@ -44,7 +44,11 @@ const std::map<std::string, std::string>& train_help() {
       {"keep_last", "checkpoints kept besides best/"},
       {"log_every", "progress record every N steps"},
       {"loader_threads", "background reader threads"},
-      {"prefetch", "batches read ahead"}};
+      {"prefetch", "batches read ahead"},
+      {"backend", "data-parallel runs: gloo | nccl | auto (nccl on CUDA, else gloo). A run is data-parallel when\n"
+                  "started by a launcher (torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT, or srun's SLURM_*);\n"
+                  "--batch is then the global batch, split over the ranks (tools/launch_local.sh, tools/slurm/)"},
+      {"dist_timeout_minutes", "data-parallel runs: a rank waiting longer than this for the others fails"}};
   return h;
 }
 
@@ -91,6 +95,7 @@ void register_train(CLI::App& app) {
         spdlog::info("validation at step {}: {}", r.at("step").get<int64_t>(), r.dump());
     };
     train::RunResult res = train::run_training(req);
+    if (res.rank != 0) return;  // rank 0 reports for the group
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (res.interrupted)
       spdlog::warn("interrupted at step {} ({:.0f} s); checkpoint written; continue with: tumorforge train --resume {}",

@@ -2,7 +2,8 @@
 # Installs every Debian 12 package tumorforge needs (build, tests, benchmarks, Python interop checks).
 # Idempotent: packages already present are skipped, so re-running costs a few seconds.
 # Run as root (or with sudo available). Set TUMORFORGE_NO_TORCH=1 on CPU-cluster nodes that only run
-# the solver/datagen stages: LibTorch is then not installed.
+# the solver/datagen stages: LibTorch is then not installed. TUMORFORGE_NO_SLURM=1 leaves out SLURM (its test
+# is then reported as skipped).
 set -euo pipefail
 
 packages=(
@@ -13,7 +14,12 @@ packages=(
 )
 if [[ "${TUMORFORGE_NO_TORCH:-0}" != "1" ]]; then
   # libopenblas0-openmp: without it libtorch falls back to reference BLAS (~40x slower sgemm).
-  packages+=(libtorch-dev libopenblas0-openmp)
+  # libgloo-dev: the headers of c10d's Gloo backend, for data-parallel training (train/distributed.h).
+  packages+=(libtorch-dev libopenblas0-openmp libgloo-dev)
+fi
+if [[ "${TUMORFORGE_NO_SLURM:-0}" != "1" ]]; then
+  # SLURM and munge: tests/slurm starts a private one-node cluster to run tools/slurm/*.sbatch for real.
+  packages+=(slurm-wlm munge)
 fi
 
 missing=()

@@ -11,9 +11,9 @@ unsigned flip_mask(uint64_t seed, int64_t step, int64_t n) {
   return static_cast<unsigned>(h >> 61);  // three bits
 }
 
-Batch random_flips(Batch b, uint64_t seed, int64_t step) {
+Batch random_flips(Batch b, uint64_t seed, int64_t step, int64_t first) {
   for (int64_t n = 0; n < b.theta.size(0); ++n) {
-    const unsigned mask = flip_mask(seed, step, n);
+    const unsigned mask = flip_mask(seed, step, first + n);
     if (mask == 0) continue;
     std::vector<int64_t> dims;
     for (int64_t k = 0; k < 3; ++k)

@@ -12,7 +12,8 @@ namespace tumorforge::train {
 // so an exact resume repeats the same flips.
 unsigned flip_mask(uint64_t seed, int64_t step, int64_t n);
 
-// Mirrors each sample of `b` (tissue, concentration, θ offset) by its flip_mask.
-Batch random_flips(Batch b, uint64_t seed, int64_t step);
+// Mirrors each sample of `b` (tissue, concentration, θ offset) by its flip_mask; sample n of `b` is sample
+// first + n of the step's global batch (data-parallel ranks hold slices of it).
+Batch random_flips(Batch b, uint64_t seed, int64_t step, int64_t first = 0);
 
 }  // namespace tumorforge::train

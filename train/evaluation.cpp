@@ -13,15 +13,21 @@ Net::Net(const models::NetConfig& c) {
 
 torch::nn::Module& Net::module() { return surrogate ? static_cast<torch::nn::Module&>(*surrogate) : *inverse; }
 
+Net::Terms Net::loss_terms(const Batch& b, bool mask_region) {
+  if (surrogate) {
+    auto pred = surrogate->forward(b.tissue, b.theta);
+    auto err = (pred - b.concentration).pow(2);
+    if (!mask_region) return {err.sum(), static_cast<double>(err.numel())};
+    auto m = surrogate->brain_mask(b.tissue);
+    return {(err * m).sum(), m.sum().item<double>()};
+  }
+  auto err = (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2);
+  return {err.sum(), static_cast<double>(err.numel())};
+}
+
 torch::Tensor Net::loss(const Batch& b, bool mask_region) {
-    if (surrogate) {
-      auto pred = surrogate->forward(b.tissue, b.theta);
-      auto err = (pred - b.concentration).pow(2);
-      if (!mask_region) return err.mean();
-      auto m = surrogate->brain_mask(b.tissue);
-      return (err * m).sum() / m.sum().clamp_min(1);
-    }
-    return (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2).mean();
+  Terms t = loss_terms(b, mask_region);
+  return t.sum / std::max(t.count, 1.0);
 }
 
 Batch to_device(Batch b, const torch::Device& d) {

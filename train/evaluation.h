@@ -17,7 +17,14 @@ struct Net {
   models::InverseNet inverse{nullptr};
   explicit Net(const models::NetConfig& c);
   torch::nn::Module& module();
-  torch::Tensor loss(const Batch& b, bool mask_region);
+  // The loss as sum / count (count: voxels in the mask, or elements): data-parallel ranks add both over the
+  // global batch, so that N ranks compute the one-process loss and gradient exactly (up to rounding).
+  struct Terms {
+    torch::Tensor sum;
+    double count = 0;
+  };
+  Terms loss_terms(const Batch& b, bool mask_region);
+  torch::Tensor loss(const Batch& b, bool mask_region);  // sum / max(count, 1)
 };
 
 Batch to_device(Batch b, const torch::Device& d);

@@ -208,8 +208,13 @@ nlohmann::json TrainingSet::theta_stats() const {
 }
 
 Loader::Loader(const SampleSource& reader, int64_t batch_size, uint64_t seed, int64_t threads, int64_t prefetch, LoaderState start,
-               int64_t max_shift)
+               int64_t max_shift, int rank, int world)
     : reader_(reader), batch_size_(batch_size), prefetch_(prefetch), max_shift_(max_shift), seed_(seed), state_(start) {
+  if (world < 1 || rank < 0 || rank >= world || batch_size % world != 0)
+    throw std::invalid_argument("--batch " + std::to_string(batch_size) + " (the global batch) must be a multiple of the " +
+                                std::to_string(world) + " ranks");
+  local_ = batch_size / world;
+  first_ = rank * local_;
   per_epoch_ = static_cast<int64_t>(reader.done().size()) / batch_size;
   if (per_epoch_ < 1)
     throw std::invalid_argument("batch size " + std::to_string(batch_size) + " exceeds the " +
@@ -235,7 +240,7 @@ std::vector<int64_t> Loader::batch_indices(int64_t global) const {
     it = perm_cache_.emplace(epoch, epoch_permutation(static_cast<int64_t>(reader_.done().size()), seed_, epoch)).first;
   }
   std::vector<int64_t> idx;
-  for (int64_t k = 0; k < batch_size_; ++k) idx.push_back(reader_.done()[static_cast<size_t>(it->second[static_cast<size_t>(b * batch_size_ + k)])]);
+  for (int64_t k = first_; k < first_ + local_; ++k) idx.push_back(reader_.done()[static_cast<size_t>(it->second[static_cast<size_t>(b * batch_size_ + k)])]);
   return idx;
 }
 
@@ -256,7 +261,8 @@ void Loader::work() {
         std::vector<std::array<int64_t, 3>> shifts(idx.size());
         for (size_t n = 0; n < idx.size(); ++n)
           for (size_t k = 0; k < 3; ++k) {
-            const uint64_t h = splitmix64(splitmix64(seed_ ^ 0x5a1f7ull) ^ splitmix64(static_cast<uint64_t>(g) * 1024 + n * 4 + k));
+            const uint64_t pos = static_cast<uint64_t>(first_) + n;  // the sample's place in the global batch
+            const uint64_t h = splitmix64(splitmix64(seed_ ^ 0x5a1f7ull) ^ splitmix64(static_cast<uint64_t>(g) * 1024 + pos * 4 + k));
             shifts[n][k] = static_cast<int64_t>(h % static_cast<uint64_t>(2 * max_shift_ + 1)) - max_shift_;
           }
         b = reader_.read(idx, &shifts);

@@ -25,6 +25,8 @@ void TrainConfig::validate() const {
   need(val_every >= 1 && log_every >= 1 && keep_last >= 1, "--val-every, --log-every and --keep-last must be >= 1");
   need(loader_threads >= 1 && prefetch >= 1, "--loader-threads and --prefetch must be >= 1");
   need(checkpoint_minutes > 0, "--checkpoint-minutes must be positive");
+  need(backend == "gloo" || backend == "nccl" || backend == "auto", "--backend '" + backend + "': expected gloo, nccl or auto");
+  need(dist_timeout_minutes > 0, "--dist-timeout-minutes must be positive");
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
@@ -34,7 +36,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"loss_region", c.loss_region}, {"device", c.device}, {"bf16", c.bf16}, {"threads", c.threads}, {"seed", c.seed},
        {"val_every", c.val_every}, {"val_limit", c.val_limit}, {"checkpoint_minutes", c.checkpoint_minutes},
        {"checkpoint_every", c.checkpoint_every}, {"keep_last", c.keep_last}, {"log_every", c.log_every},
-       {"loader_threads", c.loader_threads}, {"prefetch", c.prefetch}};
+       {"loader_threads", c.loader_threads}, {"prefetch", c.prefetch},
+       {"backend", c.backend}, {"dist_timeout_minutes", c.dist_timeout_minutes}};
 }
 
 void merge_json(const nlohmann::json& j, TrainConfig& c) {
@@ -72,6 +75,8 @@ void merge_json(const nlohmann::json& j, TrainConfig& c) {
     c.log_every = cur.at("log_every");
     c.loader_threads = cur.at("loader_threads");
     c.prefetch = cur.at("prefetch");
+    c.backend = cur.at("backend");
+    c.dist_timeout_minutes = cur.at("dist_timeout_minutes");
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("training config: wrong value type (") + e.what() + ")");
   }

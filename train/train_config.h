@@ -44,6 +44,9 @@ struct TrainConfig {
   int64_t log_every = 10;
   int64_t loader_threads = 2;
   int64_t prefetch = 8;             // batches read ahead
+  // Data-parallel runs (train/distributed.h; the world size comes from the launcher, `batch` is the global batch).
+  std::string backend = "auto";     // gloo | nccl | auto (nccl on CUDA, else gloo)
+  double dist_timeout_minutes = 30; // a collective waiting longer fails (rank 0 validates while the others wait)
 
   void validate() const;
 };

@@ -13,11 +13,14 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "models/networks.h"
 #include "solver/atomic_file.h"
 #include "solver/provenance.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/loader.h"
 #include "train/evaluation.h"
 
@@ -85,6 +88,9 @@ RunResult run_training(const RunRequest& req) {
   const std::string& dir = req.run_dir;
   TrainConfig c = req.config;
   nlohmann::json saved;
+  // Data-parallel when a launcher says so; rank 0 alone writes the run directory (shared by all ranks).
+  const DistEnv env = dist_env_from_environment();
+  const bool lead = env.rank == 0;
   if (req.resume) {
     if (!fs::exists(dir + "/config.json")) throw std::invalid_argument(dir + ": not a run directory (no config.json) to resume");
     std::ifstream in(dir + "/config.json");
@@ -96,12 +102,23 @@ RunResult run_training(const RunRequest& req) {
     if (!saved.at("train").contains("shift_voxels")) c.shift_voxels = 0;
     merge_json(saved.at("train"), c);
     if (req.max_steps_override > 0) c.max_steps = req.max_steps_override;
-  } else if (fs::exists(dir) && !fs::is_empty(dir)) {
+  }
+  c.validate();
+  torch::Device dev = models::parse_device(c.device);
+  if (dev.is_cuda() && env.distributed()) dev = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  // The group forms before anything can fail on one rank alone: a rank that throws later closes its sockets and
+  // the others fail at their next collective instead of waiting at the rendezvous.
+  ProcessGroup pg(env, c.backend, dev, std::chrono::seconds(static_cast<int64_t>(c.dist_timeout_minutes * 60)));
+  if (env.distributed())
+    spdlog::info("rank {} of {} ({} launch, {} backend, rank 0 at {}:{}); global batch {}, {} per rank", env.rank,
+                 env.world_size, env.source, pg.backend(), env.master_addr, env.master_port, c.batch, c.batch / env.world_size);
+  if (c.batch % env.world_size != 0)
+    throw std::invalid_argument("--batch " + std::to_string(c.batch) + " (the global batch) must be a multiple of the " +
+                                std::to_string(env.world_size) + " ranks");
+  if (!req.resume && lead && fs::exists(dir) && !fs::is_empty(dir)) {
     if (!req.force) throw std::invalid_argument(dir + ": exists already; use --resume to continue it or --force to replace it");
     fs::remove_all(dir);
   }
-  c.validate();
-  const torch::Device dev = models::parse_device(c.device);
   if (c.threads > 0) torch::set_num_threads(static_cast<int>(c.threads));
   else torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(c.seed);
@@ -132,28 +149,40 @@ RunResult run_training(const RunRequest& req) {
     if (!ck) throw std::invalid_argument(dir + ": no complete checkpoint to resume from");
     nlohmann::json st = load_checkpoint(*ck, net.module(), &opt);
     step = st.at("step");
+    const int saved_world = st.value("world_size", 1);
+    if (saved_world != env.world_size && lead)
+      spdlog::info("resuming a run saved by {} rank(s) on {}: the global batch, its samples and augmentation are the "
+                   "same; only the order of floating-point sums differs", saved_world, env.world_size);
     loader_state = {st.at("loader").at("epoch"), st.at("loader").at("batch")};
     best = st.contains("best_val_loss") && st.at("best_val_loss").is_number() ? st.at("best_val_loss").get<double>() : INFINITY;
-    truncate_metrics(dir + "/metrics.jsonl", step);
+    if (lead) truncate_metrics(dir + "/metrics.jsonl", step);
   } else {
-    fs::create_directories(dir + "/checkpoints");
     nlohmann::json cfg = c, net_json = nc;
     saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.first().theta_range()},
-             {"provenance", solver::provenance({})}};
-    solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
+             {"provenance", solver::provenance({})}, {"world_size", env.world_size}};
+    if (lead) {
+      fs::create_directories(dir + "/checkpoints");
+      solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
+    }
   }
+  // Every rank starts from rank 0's weights (identical by seed already; after a resume they came from one file).
+  pg.broadcast_parameters(net.module());
+  pg.barrier();  // the run directory exists before any rank goes on
 
   g_stop_requested = false;
   StopSignals stop_signals;
   if (c.shift_voxels * 2 >= train_data.first().crop())
     throw std::invalid_argument("--shift-voxels " + std::to_string(c.shift_voxels) + " must be below half the crop (" +
                                 std::to_string(train_data.first().crop()) + ")");
-  Loader loader(train_data, c.batch, c.seed, c.loader_threads, c.prefetch, loader_state, c.shift_voxels);
-  std::ofstream log(dir + "/metrics.jsonl", std::ios::app);
+  Loader loader(train_data, c.batch, c.seed, c.loader_threads, c.prefetch, loader_state, c.shift_voxels, env.rank,
+                env.world_size);
+  std::ofstream log;
+  if (lead) log.open(dir + "/metrics.jsonl", std::ios::app);
   auto state_json = [&](const nlohmann::json& extra) {
     nlohmann::json s = {{"step", step}, {"loader", {{"epoch", loader.state().epoch}, {"batch", loader.state().batch}}},
                         {"best_val_loss", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()},
-                        {"param_sha256", parameters_sha256(net.module())}, {"config", saved}};
+                        {"param_sha256", parameters_sha256(net.module())}, {"config", saved},
+                        {"world_size", env.world_size}};
     if (extra.is_object()) s.update(extra);
     return s;
   };
@@ -167,23 +196,48 @@ RunResult run_training(const RunRequest& req) {
   net.module().train();
   auto t_start = Clock::now(), t_ckpt = Clock::now(), t_log = Clock::now();
   const int64_t first_step = step;
-  double loss_sum = 0;
+  double loss_sum = 0, comm_s = 0;  // comm_s: seconds in collectives since the last log record
   int64_t loss_n = 0;
   while (step < c.max_steps) {
     Batch b = loader.next();
-    if (c.augment == "flips") b = random_flips(std::move(b), c.seed, step);
+    if (c.augment == "flips") b = random_flips(std::move(b), c.seed, step, loader.first_in_batch());
     b = to_device(std::move(b), dev);
     const double lr = learning_rate(c, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     if (autocast) set_autocast(true);
-    torch::Tensor loss = net.loss(b, c.loss_region == "mask");
+    Net::Terms terms = net.loss_terms(b, c.loss_region == "mask");
     if (autocast) set_autocast(false);
+    // The loss over the global batch: every rank divides its sum by the count over all ranks, and the gradients
+    // are summed below, so N ranks take the one-process step (clipping then sees the same global norm).
+    double count = terms.count;
+    auto tc = Clock::now();
+    if (env.distributed()) {
+      torch::Tensor n = torch::tensor({count}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+      pg.all_reduce_sum(n);
+      count = n.item<double>();
+    }
+    torch::Tensor loss = terms.sum / std::max(count, 1.0);
+    comm_s += std::chrono::duration<double>(Clock::now() - tc).count();
     opt.zero_grad();
     loss.backward();
+    tc = Clock::now();
+    pg.all_reduce_gradients(net.module());
+    comm_s += std::chrono::duration<double>(Clock::now() - tc).count();
     if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.module().parameters(), c.grad_clip);
     opt.step();
     ++step;
-    const double l = loss.item<double>();
+    double l = loss.item<double>();
+    bool stop = g_stop_requested;
+    tc = Clock::now();
+    if (env.distributed()) {
+      // One message: the global loss, and whether any rank was asked to stop (all stop at the same step).
+      torch::Tensor v = torch::tensor({l, stop ? 1.0 : 0.0}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+      pg.all_reduce_sum(v);
+      v = v.cpu();
+      l = v[0].item<double>();
+      stop = v[1].item<double>() > 0;
+    }
+    comm_s += std::chrono::duration<double>(Clock::now() - tc).count();
     if (!std::isfinite(l)) throw std::runtime_error("training diverged: loss is " + std::to_string(l) + " at step " + std::to_string(step));
     loss_sum += l;
     ++loss_n;
@@ -193,15 +247,17 @@ RunResult run_training(const RunRequest& req) {
       const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
       nlohmann::json rec = {{"kind", "train"}, {"step", step}, {"loss", loss_sum / loss_n}, {"lr", lr},
                             {"samples_per_s", static_cast<double>(loss_n * c.batch) / std::max(since, 1e-9)},
-                            {"elapsed_s", total},
+                            {"elapsed_s", total}, {"ranks", env.world_size},
+                            {"comm_s_per_step", comm_s / static_cast<double>(loss_n)},
                             {"eta_s", total / static_cast<double>(step - first_step) * static_cast<double>(c.max_steps - step)}};
-      log << rec.dump() << "\n" << std::flush;
-      if (req.on_log) req.on_log(rec);
+      if (lead) log << rec.dump() << "\n" << std::flush;
+      if (lead && req.on_log) req.on_log(rec);
       loss_sum = 0;
+      comm_s = 0;
       loss_n = 0;
       t_log = Clock::now();
     }
-    if (step % c.val_every == 0 || step == c.max_steps) {
+    if (lead && (step % c.val_every == 0 || step == c.max_steps)) {
       nlohmann::json v = evaluate(net, val_data, c.batch, c.val_limit, dev);
       v["kind"] = "val";
       v["step"] = step;
@@ -215,16 +271,17 @@ RunResult run_training(const RunRequest& req) {
     }
     const bool due = std::chrono::duration<double>(Clock::now() - t_ckpt).count() >= c.checkpoint_minutes * 60 ||
                      (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || step == c.max_steps;
-    if (due || g_stop_requested) {
+    if (lead && (due || stop)) {
       checkpoint();
       t_ckpt = Clock::now();
     }
-    if (g_stop_requested) {
+    if (stop) {
       result.interrupted = true;
       break;
     }
   }
   result.steps_done = step;
+  result.rank = env.rank;
   result.best_val_loss = best;
   return result;
 }

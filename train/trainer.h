@@ -25,6 +25,7 @@ struct RunResult {
   bool interrupted = false;
   double best_val_loss = 0;
   nlohmann::json last_val;
+  int rank = 0;  // this process's data-parallel rank (0 when not distributed)
 };
 
 RunResult run_training(const RunRequest& request);

@@ -39,7 +39,7 @@ save("badseg.nii.gz", seg)
 PYEOF
   inv=("$tf" invert --phantom 96 --out "$w/out" --threads 2)
   expect "outside [0, 1]" "${inv[@]}" --target "$w/over.nii.gz" --resample
-  expect "outside [0, 1]" "${inv[@]}" --target "$w/nan.nii.gz" --resample
+  expect "value nan at voxel (48, 48, 48) is outside [0, 1]" "${inv[@]}" --target "$w/nan.nii.gz" --resample
   expect "empty" "${inv[@]}" --target "$w/empty.nii.gz" --resample
   expect "does not overlap the target image" "${inv[@]}" --target "$w/far.nii.gz" --resample
   expect "label(s) 7 not defined by brats2021" "${inv[@]}" --segmentation "$w/badseg.nii.gz" --labels brats2021 --resample
@@ -179,6 +179,10 @@ patient)
   pl=("$tf" plan --concentration "$w/inv/concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" --out "$w/bad")
   expect "label(s) 4 not defined by brats2023" "${pl[@]}" --labels brats2023 --brain-mask "$p/brain_mask.nii.gz"
   expect "--margin-mm must be a positive" "${pl[@]}" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --margin-mm 0
+  "$PY" -c "import nibabel as nib, numpy as np, sys; i = nib.load(sys.argv[1]); c = np.asarray(i.dataobj, np.float32).copy()
+c[10, 20, 30] = 1.5; nib.save(nib.Nifti1Image(c, i.affine), sys.argv[2])" "$w/inv/concentration.nii.gz" "$w/conc_over.nii.gz"
+  expect "at voxel (10, 20, 30) is outside [0, 1]" "$tf" plan --concentration "$w/conc_over.nii.gz" \
+    --segmentation "$p/segmentation.nii.gz" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" --out "$w/bad"
   "$PY" -c "import nibabel as nib, numpy as np, sys; i = nib.load(sys.argv[1]); a = i.affine.copy(); a[0, 3] += 5
 nib.save(nib.Nifti1Image(np.asarray(i.dataobj), a), sys.argv[2])" "$p/recurrence.nii.gz" "$w/rec_moved.nii.gz"
   expect "register it to the segmentation first" "${pl[@]}" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" \

@@ -18,6 +18,7 @@
 #include "solver/phantom.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/export_run.h"
 #include "train/loader.h"
 #include "train/trainer.h"
@@ -291,4 +292,60 @@ TEST_CASE("a training run that throws gives SIGINT/SIGTERM back to the caller's 
   const bool term_back = std::signal(SIGTERM, before_term) == &test_own_handler;
   CHECK(int_back);
   CHECK(term_back);
+}
+
+TEST_CASE("data-parallel ranks read disjoint slices of the one-process batch, shifted and flipped alike") {
+  train::StoreReader reader(tiny_store(8));
+  // Global batch 4, 2 ranks: rank r reads samples [2r, 2r + 2) of each global batch, with the shifts and flips the
+  // one-process run gives those samples (both are drawn from the sample's place in the global batch).
+  train::Loader one(reader, 4, 11, 1, 2, {}, 2);
+  train::Loader r0(reader, 4, 11, 1, 2, {}, 2, 0, 2), r1(reader, 4, 11, 1, 2, {}, 2, 1, 2);
+  CHECK(r1.first_in_batch() == 2);
+  for (int64_t step = 0; step < 3; ++step) {
+    train::Batch all = train::random_flips(one.next(), 5, step);
+    train::Batch a = train::random_flips(r0.next(), 5, step, r0.first_in_batch());
+    train::Batch b = train::random_flips(r1.next(), 5, step, r1.first_in_batch());
+    std::vector<int64_t> joined = a.indices;
+    joined.insert(joined.end(), b.indices.begin(), b.indices.end());
+    CHECK(joined == all.indices);
+    CHECK(torch::equal(torch::cat({a.tissue, b.tissue}), all.tissue));
+    CHECK(torch::equal(torch::cat({a.concentration, b.concentration}), all.concentration));
+    CHECK(torch::equal(torch::cat({a.theta, b.theta}), all.theta));
+  }
+  CHECK_THROWS_WITH_AS(train::Loader(reader, 3, 11, 1, 2, {}, 0, 0, 2), doctest::Contains("multiple of the 2 ranks"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("launcher variables: torchrun's, SLURM's, none; inconsistent ones are refused by name") {
+  auto env_of = [](std::map<std::string, std::string> vars) {
+    return train::dist_env_from_environment([vars](const char* k) -> const char* {
+      auto it = vars.find(k);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    });
+  };
+  train::DistEnv none = env_of({});
+  CHECK(none.world_size == 1);
+  CHECK_FALSE(none.distributed());
+  train::DistEnv t = env_of({{"RANK", "1"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "node3"}, {"MASTER_PORT", "29511"}});
+  CHECK(t.source == "torchrun");
+  CHECK(t.rank == 1);
+  CHECK(t.world_size == 4);
+  CHECK(t.master_addr == "node3");
+  CHECK(t.master_port == 29511);
+  train::DistEnv s = env_of({{"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "1"},
+                             {"SLURM_JOB_NODELIST", "gpu[07-09,12],cpu3"}, {"SLURM_JOB_ID", "123456"}});
+  CHECK(s.source == "slurm");
+  CHECK(s.rank == 3);
+  CHECK(s.local_rank == 1);
+  CHECK(s.master_addr == "gpu07");
+  CHECK(s.master_port == 20000 + 123456 % 20000);
+  CHECK(train::first_slurm_host("n1,n2") == "n1");
+  CHECK(train::first_slurm_host("single") == "single");
+  CHECK(train::first_slurm_host("a,b[1-2]") == "a");
+  CHECK_THROWS_WITH_AS(env_of({{"RANK", "0"}, {"WORLD_SIZE", "2"}}), doctest::Contains("MASTER_ADDR"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(env_of({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "x"}}), doctest::Contains("outside [0, 2)"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(env_of({{"RANK", "one"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "x"}}), doctest::Contains("RANK='one'"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(env_of({{"RANK", "0"}}), doctest::Contains("together"), std::invalid_argument);
 }

@@ -3,6 +3,8 @@
 #   resume    2N steps straight == N steps, SIGKILL, --resume, to 2N (bit for bit: parameter SHA-256 and log)
 #   sigterm   SIGTERM mid-run writes a complete checkpoint and exits 0; --resume continues from it
 #   badinput  wrong store layout, crop not divisible by 16, unknown device, corrupt checkpoint, existing run dir
+#   ddp       2 ranks over Gloo (127.0.0.1) == 1 rank at the same global batch (parameters, loss curve); a killed rank
+#             makes the other exit with an error (no hang); resume after the kill == the uninterrupted 2-rank run
 set -euo pipefail
 mode=$1; tf=$2; w=$3
 rm -rf "$w"; mkdir -p "$w"
@@ -39,7 +41,7 @@ resume)
   strip() { "${PYTHON:-/usr/bin/python3}" -c "
 import json,sys
 for l in open(sys.argv[1]):
-    r = json.loads(l); [r.pop(k, None) for k in ('samples_per_s', 'elapsed_s', 'eta_s')]; print(json.dumps(r, sort_keys=True))" "$1"; }
+    r = json.loads(l); [r.pop(k, None) for k in ('samples_per_s', 'elapsed_s', 'eta_s', 'comm_s_per_step')]; print(json.dumps(r, sort_keys=True))" "$1"; }
   diff <(strip "$w/straight/metrics.jsonl") <(strip "$w/killed/metrics.jsonl") || { echo "FAIL: logs differ"; exit 1; }
   ;;
 sigterm)
@@ -71,5 +73,57 @@ badinput)
   expect "corrupt checkpoint" "$tf" train --resume "$w/run" --max-steps 8
   expect "corrupt checkpoint" "$tf" export "$w/run" --out "$w/x.h5"
   [[ ! -e "$w/x.h5" ]] || { echo "FAIL: half-written export"; exit 1; }
+  ;;
+ddp)
+  store "$w/s.zarr" 16
+  here=$(cd "$(dirname "$0")" && pwd); launch="$here/../../tools/launch_local.sh"
+  args=(--max-steps 12 --val-every 6 --checkpoint-every 4 --batch 4 --lr 1e-3 --threads 1 --loader-threads 1)
+  train "$w/one" "${args[@]}"
+  train_cmd "$w/two" "${args[@]}"; cmd[2]=error   # --log-level error: the launcher prefixes every line
+  "$launch" 2 "${cmd[@]}"
+  # The same run killed: rank 1 is SIGKILLed after the step-4 checkpoint; rank 0 must fail, not hang.
+  train_cmd "$w/killed" "${args[@]}"
+  port=$("${PYTHON:-/usr/bin/python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  for r in 0 1; do
+    RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "${cmd[@]}" --checkpoint-every 1 > "$w/killed_$r.log" 2>&1 &
+    eval "pid$r=$!"
+  done
+  for _ in $(seq 1 3000); do [[ -e "$w/killed/checkpoints/step-00000004/COMPLETE" ]] && break; sleep 0.01; done
+  kill -9 "$pid1"; wait "$pid1" || true
+  t0=$SECONDS
+  if wait "$pid0"; then echo "FAIL: rank 0 finished although rank 1 was killed"; cat "$w/killed_0.log"; exit 1; fi
+  grep -q "lost the other ranks" "$w/killed_0.log" || { echo "FAIL: rank 0 did not say it lost its peer"; cat "$w/killed_0.log"; exit 1; }
+  echo "rank 0 stopped $((SECONDS - t0)) s after rank 1 was killed: $(grep -m1 -i error "$w/killed_0.log" | cut -c1-200)"
+  [[ ! -e "$w/killed/checkpoints/step-00000012" ]] || { echo "FAIL: the run finished before the kill"; exit 1; }
+  "$launch" 2 "$tf" --log-level error train --resume "$w/killed"
+  a=$(sha "$w/two/checkpoints/step-00000012/state.json"); b=$(sha "$w/killed/checkpoints/step-00000012/state.json")
+  echo "2 ranks straight $a"; echo "2 ranks resumed  $b"
+  [[ "$a" == "$b" ]] || { echo "FAIL: resume after a killed rank differs from the uninterrupted 2-rank run"; exit 1; }
+  for r in one two; do "$tf" --log-level warn export "$w/$r" --out "$w/$r.h5"; done
+  "${PYTHON:-/usr/bin/python3}" - "$w" <<'PYEOF'
+import json, sys, h5py, numpy as np
+w = sys.argv[1]
+# Tolerance: the two runs add the same numbers in another order (per-rank partial sums, then the all-reduce), so
+# they differ by float32 rounding (~1e-7 relative per operation), amplified a little by Adam's normalization over
+# 12 steps. With lr 1e-3 the parameters move by up to ~1e-2, so 1e-5 is a thousandth of the training's own change;
+# a loss averaged per rank instead of over the global batch, or gradients not summed, miss it by far.
+def params(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, np.array(o)) if isinstance(o, h5py.Dataset) and o.dtype.kind == "f" else None)
+    return out
+a, b = params(f"{w}/one.h5"), params(f"{w}/two.h5")
+assert a.keys() == b.keys() and len(a) > 10, (len(a), len(b))
+worst = max(float(np.abs(a[k] - b[k]).max()) for k in a)
+print(f"1 rank x batch 4 vs 2 ranks x 2: max |parameter difference| {worst:.2e} (tolerance 1e-5) over {len(a)} tensors")
+assert worst <= 1e-5, worst
+def losses(path):
+    return [r["loss"] for r in map(json.loads, open(path)) if r["kind"] == "train"]
+la, lb = losses(f"{w}/one/metrics.jsonl"), losses(f"{w}/two/metrics.jsonl")
+assert len(la) == len(lb) > 0, (la, lb)
+rel = max(abs(x - y) / abs(x) for x, y in zip(la, lb))
+print(f"loss curves: {la} vs {lb}, max relative difference {rel:.1e} (tolerance 1e-4)")
+assert rel <= 1e-4, rel
+PYEOF
   ;;
 esac
