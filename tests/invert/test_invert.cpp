@@ -59,20 +59,35 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-}  // namespace
-
-TEST_CASE("gb recovers theta* to 1e-3 when the frozen surrogate itself made the target") {
-  torch::manual_seed(3);
+// Frozen random networks on 16³ cubes at 6 mm (widths 4–16, kernel 3): a surrogate, and with `with_inverse` an
+// inverse net of the same shape. layer_scale_init 1 keeps every block active (a non-trivial θ -> c map).
+invert::Networks random_networks(uint64_t seed, double layer_scale_init, bool with_inverse) {
+  torch::manual_seed(seed);
   models::NetConfig nc;
   nc.widths = {4, 8, 8, 16, 16};
   nc.kernel_size = 3;
   nc.input_size = 16;
-  nc.layer_scale_init = 1.0;  // a random network with every block active: a non-trivial θ -> c map
+  nc.layer_scale_init = layer_scale_init;
   invert::Networks n;
   n.surrogate = models::SurrogateNet(nc);
-  n.surrogate->eval();
-  for (auto& p : n.surrogate->parameters()) p.set_requires_grad(false);
+  std::vector<torch::nn::Module*> nets{n.surrogate.get()};
+  if (with_inverse) {
+    nc.kind = "inverse";
+    n.inverse = models::InverseNet(nc);
+    nets.push_back(n.inverse.get());
+  }
+  for (torch::nn::Module* m : nets) {
+    m->eval();
+    for (auto& p : m->parameters()) p.set_requires_grad(false);
+  }
   n.spec = spec_for(16, 6);
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("gb recovers theta* to 1e-3 when the frozen surrogate itself made the target") {
+  const invert::Networks n = random_networks(3, 1.0, false);
 
   auto tissue = phantom(32, 6);
   const solver::Volume target_stub = blob(*tissue, {16, 14, 17}, 2);
@@ -375,21 +390,7 @@ TEST_CASE("hybrid keeps the better of direct's and gb's polished final runs, nev
   // the direct method's whole pipeline (same proposals, selection and polish), so hybrid's final loss can only
   // be lower or equal; before session 5 hybrid picked among starting points and polished once, and on 100
   // held-out atlas cases it was not above direct.
-  torch::manual_seed(5);
-  models::NetConfig nc;
-  nc.widths = {4, 8, 8, 16, 16};
-  nc.kernel_size = 3;
-  nc.input_size = 16;
-  invert::Networks n;
-  n.surrogate = models::SurrogateNet(nc);
-  models::NetConfig ic = nc;
-  ic.kind = "inverse";
-  n.inverse = models::InverseNet(ic);
-  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(n.surrogate.get()), static_cast<torch::nn::Module*>(n.inverse.get())}) {
-    m->eval();
-    for (auto& p : m->parameters()) p.set_requires_grad(false);
-  }
-  n.spec = spec_for(16, 6);
+  const invert::Networks n = random_networks(5, models::NetConfig{}.layer_scale_init, true);
   auto tissue = phantom(32, 3);
   const invert::ModelCase c0 = invert::prepare_patient(tissue, blob(*tissue, {16, 16, 16}, 3),
                                                        invert::TargetKind::kConcentration, n.spec, true, "t");
