@@ -26,6 +26,8 @@ const std::map<std::string, std::string>& train_help() {
       {"layer_scale_init", "initial layer scale of the ConvNeXt blocks"},
       {"train", "training store (tumorforge datagen)"},
       {"val", "validation store"},
+      {"init_from", "fine-tune: start from this exported bundle's weights (tumorforge export) instead of random ones;\n"
+                    "its network must match --model/--arch/--widths/--kernel-size; Adam and the schedule start afresh"},
       {"lr", "Adam learning rate"},
       {"batch", "samples per step"},
       {"max_steps", "optimizer steps in total"},

@@ -55,6 +55,7 @@ std::string export_run(const std::string& run_dir, bool best, const std::string&
                          {"checkpoint", {{"dir", ck}, {"step", state.at("step")}, {"param_sha256", state.at("param_sha256")}}},
                          {"training_provenance", cfg.at("provenance")},
                          {"provenance", solver::provenance({})}};
+  if (cfg.contains("init_from_sha256")) meta["init_from_sha256"] = cfg.at("init_from_sha256");  // fine-tuned from
   // θ statistics of the training set, for the inversion's start point and bounds; the store path in the run's
   // config is relative to where training ran, so it is tried as given and beside the run directory.
   const std::string train_stores = cfg.at("train").value("train", "");

@@ -31,7 +31,7 @@ void TrainConfig::validate() const {
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
   j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
-       {"train", c.train}, {"val", c.val}, {"lr", c.lr}, {"batch", c.batch}, {"max_steps", c.max_steps},
+       {"train", c.train}, {"val", c.val}, {"init_from", c.init_from}, {"lr", c.lr}, {"batch", c.batch}, {"max_steps", c.max_steps},
        {"schedule", c.schedule}, {"warmup_steps", c.warmup_steps}, {"grad_clip", c.grad_clip},
        {"loss_region", c.loss_region}, {"device", c.device}, {"bf16", c.bf16}, {"threads", c.threads}, {"seed", c.seed},
        {"val_every", c.val_every}, {"val_limit", c.val_limit}, {"checkpoint_minutes", c.checkpoint_minutes},
@@ -56,6 +56,7 @@ void merge_json(const nlohmann::json& j, TrainConfig& c) {
     c.layer_scale_init = cur.at("layer_scale_init");
     c.train = cur.at("train");
     c.val = cur.at("val");
+    c.init_from = cur.at("init_from");
     c.lr = cur.at("lr");
     c.batch = cur.at("batch");
     c.max_steps = cur.at("max_steps");

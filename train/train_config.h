@@ -25,6 +25,9 @@ struct TrainConfig {
   int64_t kernel_size = 7;
   double layer_scale_init = 1e-6;
   std::string train, val;           // dataset stores
+  // Fine-tuning: the weights of an exported bundle (tumorforge export) instead of random ones. Its network must
+  // be the one these keys describe; the optimizer and the schedule start afresh. Empty: random initial weights.
+  std::string init_from;
   double lr = 1e-4;                 // Adam (paper)
   int64_t batch = 3;                // (paper)
   int64_t max_steps = 2000;

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "models/bundle.h"
 #include "models/networks.h"
 #include "solver/atomic_file.h"
 #include "solver/provenance.h"
@@ -138,6 +139,20 @@ RunResult run_training(const RunRequest& req) {
   nc.validate();
   if (val_data.crop() != train_data.first().crop()) throw std::invalid_argument(c.val + ": crop differs from the training store's");
   Net net(nc);
+  // Fine-tuning starts from an exported bundle's weights. On resume the checkpoint holds the weights already.
+  std::string init_sha256;
+  if (!req.resume && !c.init_from.empty()) {
+    const models::Bundle b = models::read_bundle(c.init_from);
+    const nlohmann::json want = nc, have = b.config;
+    for (auto it = want.begin(); it != want.end(); ++it)
+      if (!have.contains(it.key()) || have.at(it.key()) != it.value())
+        throw std::invalid_argument("--init-from " + c.init_from + ": its network has " + it.key() + " = " +
+                                    (have.contains(it.key()) ? have.at(it.key()).dump() : std::string("(none)")) +
+                                    ", this run's is " + it.value().dump());
+    models::load_weights(b, net.module(), c.init_from);
+    init_sha256 = solver::sha256_file(c.init_from);
+    if (lead) spdlog::info("initial weights from {} (sha256 {})", c.init_from, init_sha256.substr(0, 12));
+  }
   net.module().to(dev);
   torch::optim::Adam opt(net.module().parameters(), torch::optim::AdamOptions(c.lr));
 
@@ -160,6 +175,7 @@ RunResult run_training(const RunRequest& req) {
     nlohmann::json cfg = c, net_json = nc;
     saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.first().theta_range()},
              {"provenance", solver::provenance({})}, {"world_size", env.world_size}};
+    if (!init_sha256.empty()) saved["init_from_sha256"] = init_sha256;
     if (lead) {
       fs::create_directories(dir + "/checkpoints");
       solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");

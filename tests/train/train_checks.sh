@@ -2,7 +2,8 @@
 # Training CLI checks: train_checks.sh MODE TUMORFORGE WORKDIR
 #   resume    2N steps straight == N steps, SIGKILL, --resume, to 2N (bit for bit: parameter SHA-256 and log)
 #   sigterm   SIGTERM mid-run writes a complete checkpoint and exits 0; --resume continues from it
-#   badinput  wrong store layout, crop not divisible by 16, unknown device, corrupt checkpoint, existing run dir
+#   badinput  wrong store layout, crop not divisible by 16, unknown device, corrupt checkpoint, existing run dir;
+#             --init-from: another network refused, the same one starts from the bundle's weights
 #   ddp       2 ranks over Gloo (127.0.0.1) == 1 rank at the same global batch (parameters, loss curve); a killed rank
 #             makes the other exit with an error (no hang); resume after the kill == the uninterrupted 2-rank run
 set -euo pipefail
@@ -69,6 +70,25 @@ badinput)
   train "$w/run" --max-steps 4 --val-every 2
   expect "exists already" "$tf" train --train "$w/s.zarr" --val "$w/s.zarr" --out "$w/run"
   [[ -e "$w/run/checkpoints/step-00000004/COMPLETE" ]] || { echo "FAIL: existing run damaged"; exit 1; }
+  # Fine-tuning from an exported bundle: another network is refused naming the key; the same network starts
+  # from the bundle's weights (one step at lr 1e-12 leaves them unchanged to 1e-6) and records the bundle's hash.
+  "$tf" --log-level warn export "$w/run" --out "$w/run.h5"
+  expect "--init-from $w/run.h5: its network has widths = [8,8,16,16,32], this run's is [8,8,16,16,16]" \
+    "$tf" train --train "$w/s.zarr" --val "$w/s.zarr" --widths 8,8,16,16,16 --kernel-size 3 --init-from "$w/run.h5" --out "$w/r4"
+  [[ ! -e "$w/r4" ]] || { echo "FAIL: a refused fine-tune left a run directory"; exit 1; }
+  train "$w/tuned" --max-steps 1 --val-every 1 --lr 1e-12 --init-from "$w/run.h5"
+  "$tf" --log-level warn export "$w/tuned" --out "$w/tuned.h5"
+  "${PYTHON:-/usr/bin/python3}" - "$w" <<'PYEOF'
+import hashlib, h5py, json, sys
+import numpy as np
+w = sys.argv[1]
+a, b = h5py.File(w + "/run.h5"), h5py.File(w + "/tuned.h5")
+d = max(float(np.abs(a["weights"][k][()] - b["weights"][k][()]).max()) for k in a["weights"])
+print(f"fine-tune start vs bundle: max |dw| {d:.2e} over {len(a['weights'])} tensors")
+assert d < 1e-6, "the fine-tuned run did not start from the bundle's weights"
+cfg = json.load(open(w + "/tuned/config.json"))
+assert cfg["init_from_sha256"] == hashlib.sha256(open(w + "/run.h5", "rb").read()).hexdigest(), cfg.get("init_from_sha256")
+PYEOF
   truncate -s 100 "$w/run/checkpoints/step-00000004/model.pt"
   expect "corrupt checkpoint" "$tf" train --resume "$w/run" --max-steps 8
   expect "corrupt checkpoint" "$tf" export "$w/run" --out "$w/x.h5"
