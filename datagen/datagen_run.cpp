@@ -15,18 +15,15 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
+#include "core/timing.h"
 #include "solver/fk_solver.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace tumorforge::datagen {
-namespace {
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-}  // namespace
+using core::Clock;
+using core::seconds_since;
 
 Shard parse_shard(const std::string& text) {
   Shard s;
@@ -61,7 +58,7 @@ nlohmann::json RunSummary::to_json() const {
 
 namespace {
 
-solver::FkParams fk_params_of(const DatagenConfig& cfg, const GridLevel& sim, const SampledParams& sp) {
+solver::FkParams fk_params_of(const DatagenConfig& cfg, const core::GridLevel& sim, const SampledParams& sp) {
   const auto& d = sim.grid.dims;
   const std::array<int64_t, 3> v{sp.seed_voxel_linear % d[0], (sp.seed_voxel_linear / d[0]) % d[1], sp.seed_voxel_linear / (d[0] * d[1])};
   solver::FkParams p;
@@ -79,7 +76,7 @@ solver::FkParams fk_params_of(const DatagenConfig& cfg, const GridLevel& sim, co
 }  // namespace
 
 solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i) {
-  const GridLevel& sim = store.sim_level();
+  const core::GridLevel& sim = store.sim_level();
   const auto p = store.array("params").read<double>({i, 0}, {1, 6});
   std::array<int64_t, 3> v{};
   for (size_t k = 0; k < 3; ++k) {
@@ -96,7 +93,7 @@ solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i) {
 SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps& tissue, const std::vector<int64_t>& seeds,
                             int64_t i, double* solve_s, double* crop_s) {
   const DatagenConfig& cfg = store.config();
-  const GridLevel& sim = store.sim_level();
+  const core::GridLevel& sim = store.sim_level();
   const SampledParams sp = sample_params(cfg.ranges, cfg.rng_seed, static_cast<uint64_t>(i), seeds);
   const auto& d = sim.grid.dims;
   const std::array<int64_t, 3> v{sp.seed_voxel_linear % d[0], (sp.seed_voxel_linear / d[0]) % d[1], sp.seed_voxel_linear / (d[0] * d[1])};
@@ -124,15 +121,15 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
       throw std::runtime_error("concentration left [0, 1] or became non-finite");
 
     auto t1 = Clock::now();
-    const GridLevel& st = store.store_level();
+    const core::GridLevel& st = store.store_level();
     // Same grid for simulation and storage (the common case): crop straight from the solver's field, no copy.
     const bool coarsen = store.store_factor() != std::array<int64_t, 3>{1, 1, 1};
     std::vector<float> coarse;
-    if (coarsen) coarse = block_average(fk.concentration.data, sim.grid, store.store_factor(), st.grid);
+    if (coarsen) coarse = core::block_average(fk.concentration.data, sim.grid, store.store_factor(), st.grid);
     const std::vector<float>& stored = coarsen ? coarse : fk.concentration.data;
-    const auto com = centre_of_mass(stored, st.grid);
-    const auto origin = crop_origin_for(com, cfg.crop);
-    r.concentration = crop_cube(stored, st.grid, origin, cfg.crop);
+    const auto com = core::centre_of_mass(stored, st.grid);
+    const auto origin = core::crop_origin_for(com, cfg.crop);
+    r.concentration = core::crop_cube(stored, st.grid, origin, cfg.crop);
     r.crop_origin = {static_cast<int32_t>(origin[0]), static_cast<int32_t>(origin[1]), static_cast<int32_t>(origin[2])};
     const double half = 0.5 * static_cast<double>(cfg.crop - 1);
     const auto centre_mm = st.voxel_mm({origin[0] + half, origin[1] + half, origin[2] + half});
@@ -150,7 +147,7 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
 }
 
 int64_t remove_stale_temp_files(const std::string& store_path) {
-  const std::string prefix = ".tmp-" + solver::host_tag() + "-";
+  const std::string prefix = ".tmp-" + core::host_tag() + "-";
   int64_t removed = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(store_path, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {

@@ -8,8 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "solver/atomic_file.h"
-#include "solver/provenance.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
 
 namespace fs = std::filesystem;
 
@@ -25,21 +25,21 @@ Compressor compressor_of(const DatagenConfig& c) {
   return comp;
 }
 
-nlohmann::json level_json(const GridLevel& l) {
+nlohmann::json level_json(const core::GridLevel& l) {
   return {{"dims", l.grid.dims}, {"spacing_mm", l.grid.spacing_mm}, {"origin_mm", l.origin_mm}, {"affine", l.grid.affine}};
 }
 
-GridLevel level_from_json(const nlohmann::json& j) {
-  GridLevel l;
+core::GridLevel level_from_json(const nlohmann::json& j) {
+  core::GridLevel l;
   l.grid.dims = j.at("dims").get<std::array<int64_t, 3>>();
   l.grid.spacing_mm = j.at("spacing_mm").get<std::array<double, 3>>();
   l.origin_mm = j.at("origin_mm").get<std::array<double, 3>>();
-  l.grid.affine = j.at("affine").get<solver::Affine>();
+  l.grid.affine = j.at("affine").get<core::Affine>();
   return l;
 }
 
 // Writes wm/gm/csf of one anatomy as (1, X, Y, Z) float32 arrays under `group`.
-void write_anatomy(const std::string& group, const solver::TissueMaps& t, const GridLevel& level, const Compressor& comp) {
+void write_anatomy(const std::string& group, const solver::TissueMaps& t, const core::GridLevel& level, const Compressor& comp) {
   create_group(group);
   const auto& d = t.grid.dims;
   ArrayMeta m;
@@ -49,7 +49,7 @@ void write_anatomy(const std::string& group, const solver::TissueMaps& t, const 
   m.compressor = comp;
   for (auto [name, field] : {std::pair<const char*, const std::vector<float>*>{"wm", &t.wm}, {"gm", &t.gm}, {"csf", &t.csf}}) {
     ZarrArray a = ZarrArray::create(group + "/" + name, m);
-    std::vector<float> c = to_c_order(*field, d);
+    std::vector<float> c = core::to_c_order(*field, d);
     a.write<float>({0, 0, 0, 0}, m.shape, c.data());
     a.set_attrs({{"grid", level_json(level)}, {"units", "tissue fraction"}, {"axes", {"atlas_id", "x", "y", "z"}}});
   }
@@ -80,15 +80,15 @@ void DatasetStore::init(const std::string& path, DatagenConfig cfg) {
   cfg.validate();
   if (fs::exists(path)) throw std::invalid_argument(path + ": exists already; refusing to overwrite a store");
   solver::TissueMaps native = solver::load_tissue(cfg.tissue);
-  GridLevel native_level{native.grid, {0, 0, 0}};
+  core::GridLevel native_level{native.grid, {0, 0, 0}};
   if (cfg.sim_spacing_mm == 0) cfg.sim_spacing_mm = native.grid.spacing_mm[0];
-  auto k_sim = integer_factor(native.grid.spacing_mm, cfg.sim_spacing_mm, "sim_spacing");
-  GridLevel sim = coarsen(native_level, k_sim);
-  solver::TissueMaps sim_tissue = block_average(native, k_sim, sim.grid);
+  auto k_sim = core::integer_factor(native.grid.spacing_mm, cfg.sim_spacing_mm, "sim_spacing");
+  core::GridLevel sim = core::coarsen(native_level, k_sim);
+  solver::TissueMaps sim_tissue = solver::block_average(native, k_sim, sim.grid);
   if (cfg.spacing_mm == 0) cfg.spacing_mm = cfg.sim_spacing_mm;
-  auto k_store = integer_factor(sim.grid.spacing_mm, cfg.spacing_mm, "spacing");
-  GridLevel store = coarsen(sim, k_store);
-  solver::TissueMaps store_tissue = block_average(sim_tissue, k_store, store.grid);
+  auto k_store = core::integer_factor(sim.grid.spacing_mm, cfg.spacing_mm, "spacing");
+  core::GridLevel store = core::coarsen(sim, k_store);
+  solver::TissueMaps store_tissue = solver::block_average(sim_tissue, k_store, store.grid);
 
   for (int a = 0; a < 3; ++a)
     if (cfg.crop > store.grid.dims[a]) {
@@ -110,7 +110,7 @@ void DatasetStore::init(const std::string& path, DatagenConfig cfg) {
   }
 
   // Build everything under a temporary name beside the target, then rename: a crash leaves no half store.
-  const std::string tmp = solver::temp_path_for(fs::absolute(path).lexically_normal().string());
+  const std::string tmp = core::temp_path_for(fs::absolute(path).lexically_normal().string());
   try {
     const Compressor comp = compressor_of(cfg);
     create_group(tmp);
@@ -164,7 +164,7 @@ void DatasetStore::init(const std::string& path, DatagenConfig cfg) {
           {"normalized", "2 (theta - lo) / (hi - lo) - 1, in [-1, 1]"}}},
         {"seed_candidates", seeds.size()},
         {"tissue_volume_mm3", capacity},
-        {"provenance", solver::provenance(cfg.tissue.input_files())}};
+        {"provenance", core::provenance(cfg.tissue.input_files())}};
     write_attrs(tmp, attrs);
     fs::rename(tmp, path);
   } catch (...) {
@@ -193,7 +193,7 @@ DatasetStore DatasetStore::open(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::invalid_argument(path + ": damaged .zattrs (" + e.what() + ")");
   }
-  s.factor_ = integer_factor(s.sim_.grid.spacing_mm, s.config_.spacing_mm, "spacing");
+  s.factor_ = core::integer_factor(s.sim_.grid.spacing_mm, s.config_.spacing_mm, "spacing");
   for (const char* name : {"concentration", "crop_origin", "params", "theta", "stats", "status"})
     s.arrays_.emplace(name, ZarrArray::open(path + "/" + name));
   return s;
@@ -212,7 +212,7 @@ solver::TissueMaps DatasetStore::sim_tissue(int atlas_id) const {
   const auto& d = t.grid.dims;
   for (auto [name, field] : {std::pair<const char*, std::vector<float>*>{"wm", &t.wm}, {"gm", &t.gm}, {"csf", &t.csf}}) {
     ZarrArray a = ZarrArray::open(group + "/" + name);
-    *field = from_c_order(a.read<float>({atlas_id, 0, 0, 0}, {1, d[0], d[1], d[2]}), d);
+    *field = core::from_c_order(a.read<float>({atlas_id, 0, 0, 0}, {1, d[0], d[1], d[2]}), d);
   }
   return t;
 }
@@ -234,7 +234,7 @@ void DatasetStore::write_sample(int64_t i, const SampleRecord& r) const {
     array("concentration").write<float>({i, 0, 0, 0}, {1, e, e, e}, r.concentration.data());
   } else {
     nlohmann::json f = {{"sample", i}, {"reason", r.failure}, {"params", r.params}};
-    solver::write_text_atomic(path_ + "/failures/" + std::to_string(i) + ".json", f.dump(2) + "\n");
+    core::write_text_atomic(path_ + "/failures/" + std::to_string(i) + ".json", f.dump(2) + "\n");
   }
   array("crop_origin").write<int32_t>({i, 0}, {1, 3}, r.crop_origin.data());
   array("params").write<double>({i, 0}, {1, 6}, r.params.data());

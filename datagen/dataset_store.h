@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datagen/datagen_config.h"
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "datagen/theta.h"
 #include "datagen/zarr_array.h"
 #include "solver/tissue.h"
@@ -48,8 +48,8 @@ class DatasetStore {
   const DatagenConfig& config() const { return config_; }
   const nlohmann::json& attrs() const { return attrs_; }
   int64_t n_samples() const { return config_.n_samples; }
-  const GridLevel& sim_level() const { return sim_; }
-  const GridLevel& store_level() const { return store_; }
+  const core::GridLevel& sim_level() const { return sim_; }
+  const core::GridLevel& store_level() const { return store_; }
   std::array<int64_t, 3> store_factor() const { return factor_; }  // sim -> stored grid
 
   solver::TissueMaps sim_tissue(int atlas_id = 0) const;  // the simulation-grid anatomy, read from the store
@@ -63,7 +63,7 @@ class DatasetStore {
   std::string path_;
   DatagenConfig config_;
   nlohmann::json attrs_;
-  GridLevel sim_, store_;
+  core::GridLevel sim_, store_;
   std::array<int64_t, 3> factor_{1, 1, 1};
   std::map<std::string, ZarrArray> arrays_;
 };

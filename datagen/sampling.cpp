@@ -5,13 +5,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/random.h"
+
 namespace tumorforge::datagen {
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using core::splitmix64;
 
 namespace {
 

@@ -16,9 +16,6 @@ struct Range {
   void validate(const std::string& name, bool allow_none) const;
 };
 
-// The splitmix64 finalizer: a well-mixed 64-bit hash, the basis of every counter-based random choice here.
-uint64_t splitmix64(uint64_t x);
-
 // A uniform double in [0, 1) from (seed, sample, stream): splitmix64 mixing, 53 random bits.
 double counter_uniform(uint64_t rng_seed, uint64_t sample, uint32_t stream);
 

@@ -14,14 +14,15 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 
 namespace fs = std::filesystem;
 
 namespace tumorforge::datagen {
 namespace {
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) { throw std::runtime_error(where + ": " + what); }
+using core::fail;
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -41,7 +42,7 @@ nlohmann::json read_json_file(const std::string& path) {
 
 // Plain POSIX calls: chunk writes are small and many, and iostreams cost more than the write itself.
 void write_bytes_atomic(const std::string& path, const void* data, size_t n) {
-  solver::TempFile tmp(path);
+  core::TempFile tmp(path);
   int fd = ::open(tmp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(path, std::string("cannot open for writing: ") + std::strerror(errno));
   const auto* p = static_cast<const uint8_t*>(data);
@@ -98,7 +99,7 @@ ZarrArray ZarrArray::create(const std::string& path, const ArrayMeta& m, bool ov
                       {"order", "C"},
                       {"filters", nullptr},
                       {"dimension_separator", std::string(1, m.dimension_separator)}};
-  solver::write_text_atomic((fs::path(path) / ".zarray").string(), j.dump(4) + "\n");
+  core::write_text_atomic((fs::path(path) / ".zarray").string(), j.dump(4) + "\n");
   ZarrArray a;
   a.path_ = path;
   a.meta_ = m;
@@ -253,7 +254,7 @@ void ZarrArray::set_attrs(const nlohmann::json& a) const { write_attrs(path_, a)
 void create_group(const std::string& path) {
   fs::create_directories(path);
   const std::string p = (fs::path(path) / ".zgroup").string();
-  if (!fs::exists(p)) solver::write_text_atomic(p, "{\n    \"zarr_format\": 2\n}\n");
+  if (!fs::exists(p)) core::write_text_atomic(p, "{\n    \"zarr_format\": 2\n}\n");
 }
 
 bool is_group(const std::string& path) { return fs::exists(fs::path(path) / ".zgroup"); }
@@ -266,7 +267,7 @@ nlohmann::json read_attrs(const std::string& path) {
 }
 
 void write_attrs(const std::string& path, const nlohmann::json& attrs) {
-  solver::write_text_atomic((fs::path(path) / ".zattrs").string(), attrs.dump(2) + "\n");
+  core::write_text_atomic((fs::path(path) / ".zattrs").string(), attrs.dump(2) + "\n");
 }
 
 }  // namespace tumorforge::datagen

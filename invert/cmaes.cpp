@@ -7,7 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "datagen/sampling.h"
+#include "core/random.h"
 
 namespace tumorforge::invert {
 
@@ -49,7 +49,7 @@ void symmetric_eigen(std::vector<std::vector<double>> A, std::vector<double>& w,
 }
 
 Cmaes::Cmaes(std::vector<double> mean, double sigma, CmaesOptions o)
-    : n_(static_cast<int64_t>(mean.size())), mean_(std::move(mean)), sigma_(sigma), rng_state_(datagen::splitmix64(o.seed) << 20) {
+    : n_(static_cast<int64_t>(mean.size())), mean_(std::move(mean)), sigma_(sigma), rng_state_(core::splitmix64(o.seed) << 20) {
   if (n_ < 1) throw std::invalid_argument("CMA-ES: empty start point");
   if (!(sigma > 0) || !std::isfinite(sigma)) throw std::invalid_argument("CMA-ES: sigma must be positive");
   const double n = static_cast<double>(n_);
@@ -85,7 +85,7 @@ double Cmaes::gaussian() {  // Box-Muller on splitmix64 uniforms: no library RNG
     have_spare_ = false;
     return spare_;
   }
-  auto uniform = [&] { return (static_cast<double>(datagen::splitmix64(rng_state_++) >> 11) + 0.5) * 0x1.0p-53; };
+  auto uniform = [&] { return (static_cast<double>(core::splitmix64(rng_state_++) >> 11) + 0.5) * 0x1.0p-53; };
   const double u1 = uniform(), u2 = uniform();
   const double r = std::sqrt(-2 * std::log(u1));
   spare_ = r * std::sin(2 * M_PI * u2);

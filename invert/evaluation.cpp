@@ -15,7 +15,7 @@
 #include "solver/fk_solver.h"
 #include "invert/model_case.h"
 #include "invert/statistics.h"
-#include "train/metrics.h"
+#include "models/field_metrics.h"
 
 namespace tumorforge::invert {
 namespace {
@@ -194,7 +194,7 @@ CaseRow::Paper paper_metrics(const std::vector<float>& pred, const std::vector<f
 void to_json(nlohmann::json& j, const FailedCase& f) { j = {{"case", f.index}, {"error", f.error}}; }
 
 Evaluation evaluate_store(const Networks& n, const std::string& store_path, const EvaluateOptions& o) {
-  train::StoreReader reader(store_path);
+  datagen::StoreReader reader(store_path);
   const auto& store = reader.store();
   if (reader.crop() != n.spec.crop)
     throw std::invalid_argument(store_path + ": crop " + std::to_string(reader.crop()) + " differs from the checkpoints' " +
@@ -248,7 +248,7 @@ Evaluation evaluate_store(const Networks& n, const std::string& store_path, cons
           for (size_t k = 0; k < 3; ++k) d2 += std::pow(centre[k] + r.estimate[k] - p[k], 2);
           r.err_origin_mm = std::sqrt(d2);
           r.final_cube = c.solver.to_cube(inv.final_run.concentration.data);
-          const train::FieldMetrics fm = train::field_metrics(r.final_cube.view(-1), c.target.view(-1), mask.view(-1));
+          const models::FieldMetrics fm = models::field_metrics(r.final_cube.view(-1), c.target.view(-1), mask.view(-1));
           r.mse = fm.mse;
           r.mae = fm.mae;
           r.ncc = fm.ncc;

@@ -2,14 +2,15 @@
 #include "invert/inversion.h"
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
+
+#include "core/timing.h"
 
 namespace tumorforge::invert {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using core::Clock;
+using core::seconds_since;
 
 Theta start_point(const Networks& n, const InvertConfig& cfg) {
   if (cfg.theta0) return *cfg.theta0;

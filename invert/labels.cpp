@@ -65,7 +65,7 @@ LabelConvention label_convention(const std::string& name, const std::string& cor
   return c;
 }
 
-TumorMasks tumor_masks(const solver::Volume& labels, const std::string& name, const LabelConvention& conv) {
+TumorMasks tumor_masks(const core::Volume& labels, const std::string& name, const LabelConvention& conv) {
   std::vector<uint8_t> kind(256, 0);  // 0 undefined, 1 core, 2 edema; bit 4: enhancing
   kind[0] = 8;                        // background
   for (int l : conv.core) kind[static_cast<size_t>(l)] = 1;

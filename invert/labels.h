@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "solver/grid.h"
+#include "core/grid.h"
 
 namespace tumorforge::invert {
 
@@ -27,6 +27,6 @@ struct TumorMasks {
 };
 // Splits a label map by the convention; throws naming the file, the labels found and the convention assumed
 // when a voxel carries a label the convention does not define (or a non-integer value).
-TumorMasks tumor_masks(const solver::Volume& labels, const std::string& name, const LabelConvention& convention);
+TumorMasks tumor_masks(const core::Volume& labels, const std::string& name, const LabelConvention& convention);
 
 }  // namespace tumorforge::invert

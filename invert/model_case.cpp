@@ -18,7 +18,7 @@ torch::Tensor cube_tensor(const std::vector<float>& c_order, int64_t S) {
   return torch::from_blob(const_cast<float*>(c_order.data()), {1, 1, S, S, S}, torch::kFloat32).clone();
 }
 
-bool same_affine(const solver::Affine& a, const solver::Affine& b) {
+bool same_affine(const core::Affine& a, const core::Affine& b) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 4; ++j)
       if (std::abs(a[static_cast<size_t>(i)][static_cast<size_t>(j)] - b[static_cast<size_t>(i)][static_cast<size_t>(j)]) > 1e-3) return false;
@@ -35,12 +35,17 @@ std::array<double, 3> SolverContext::crop_centre_mm() const {
 torch::Tensor SolverContext::to_cube(const std::vector<float>& fine_field) const {
   const bool coarsen = factor != std::array<int64_t, 3>{1, 1, 1};
   std::vector<float> c;
-  if (coarsen) c = datagen::block_average(fine_field, fine.grid, factor, coarse.grid);
-  return cube_tensor(datagen::crop_cube(coarsen ? c : fine_field, coarse.grid, crop_origin, crop), crop);
+  if (coarsen) c = core::block_average(fine_field, fine.grid, factor, coarse.grid);
+  return cube_tensor(core::crop_cube(coarsen ? c : fine_field, coarse.grid, crop_origin, crop), crop);
 }
 
 torch::Tensor flat_tensor(const std::vector<float>& field) {
   return torch::from_blob(const_cast<float*>(field.data()), {1, 1, static_cast<int64_t>(field.size())}, torch::kFloat32).clone();
+}
+
+torch::Tensor flat_brain_mask(const solver::TissueMaps& tissue, double threshold) {
+  const std::vector<uint8_t> m = solver::matter_mask(tissue, threshold);
+  return torch::from_blob(const_cast<uint8_t*>(m.data()), {1, 1, static_cast<int64_t>(m.size())}, torch::kUInt8).to(torch::kFloat32);
 }
 
 std::vector<float> SolverContext::from_cube(const torch::Tensor& cube) const {
@@ -58,10 +63,10 @@ std::vector<float> SolverContext::from_cube(const torch::Tensor& cube) const {
   return out;
 }
 
-ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const solver::Volume& target, TargetKind kind,
+ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const core::Volume& target, TargetKind kind,
                           const ModelSpec& spec, bool resample, const std::string& name, double tau_core, double tau_edema,
                           const LabelConvention* labels) {
-  const solver::Grid& g = tissue->grid;
+  const core::Grid& g = tissue->grid;
   if (!target.grid.same_shape(g) || !same_affine(target.grid.affine, g.affine))
     throw std::invalid_argument(name + ": grid " + target.grid.describe() + " differs from the tissue's " + g.describe() +
                                 " (shape, spacing and affine must match)");
@@ -111,23 +116,23 @@ ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, cons
       s.factor[k] = std::lround(f);
     }
   }
-  s.coarse = datagen::coarsen(s.fine, s.factor);
+  s.coarse = core::coarsen(s.fine, s.factor);
   const bool coarsen = s.factor != std::array<int64_t, 3>{1, 1, 1};
   auto coarse_of = [&](const std::vector<float>& f) {
-    return coarsen ? datagen::block_average(f, g, s.factor, s.coarse.grid) : f;
+    return coarsen ? core::block_average(f, g, s.factor, s.coarse.grid) : f;
   };
   const std::vector<float> conc_coarse = coarse_of(conc);
-  const auto com = datagen::centre_of_mass(conc_coarse, s.coarse.grid);
-  s.crop_origin = datagen::crop_origin_for(com, spec.crop);
+  const auto com = core::centre_of_mass(conc_coarse, s.coarse.grid);
+  s.crop_origin = core::crop_origin_for(com, spec.crop);
   const auto centre = s.crop_centre_mm(), com_mm = s.coarse.voxel_mm(com);
   for (size_t k = 0; k < 3; ++k) c.com_offset_mm[k] = com_mm[k] - centre[k];
 
   const int64_t S = spec.crop;
   c.tissue = torch::cat({s.to_cube(tissue->wm), s.to_cube(tissue->gm), s.to_cube(tissue->csf)}, 1);
-  c.target = cube_tensor(datagen::crop_cube(conc_coarse, s.coarse.grid, s.crop_origin, S), S);
+  c.target = cube_tensor(core::crop_cube(conc_coarse, s.coarse.grid, s.crop_origin, S), S);
   WholeGrid full;
   full.target = flat_tensor(conc);
-  full.brain = ((flat_tensor(tissue->wm) + flat_tensor(tissue->gm)) >= spec.mask_threshold).to(torch::kFloat32);
+  full.brain = flat_brain_mask(*tissue, spec.mask_threshold);
   if (kind == TargetKind::kSegmentation) {
     c.core = s.to_cube(core);
     c.whole = s.to_cube(whole);
@@ -138,9 +143,9 @@ ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, cons
   return c;
 }
 
-ModelCase case_from_store(const train::StoreReader& reader, int64_t index, std::shared_ptr<const solver::TissueMaps> sim_tissue) {
+ModelCase case_from_store(const datagen::StoreReader& reader, int64_t index, std::shared_ptr<const solver::TissueMaps> sim_tissue) {
   const auto& store = reader.store();
-  train::Batch b = reader.read({index});
+  datagen::Batch b = reader.read({index});
   ModelCase c;
   c.tissue = b.tissue;
   c.target = b.concentration;
@@ -154,9 +159,9 @@ ModelCase case_from_store(const train::StoreReader& reader, int64_t index, std::
   s.crop_origin = {o[0], o[1], o[2]};
   // The stored crop is centred on the concentration's centre of mass, so the offset is that of the cube.
   std::vector<float> cube(b.concentration.data_ptr<float>(), b.concentration.data_ptr<float>() + b.concentration.numel());
-  solver::Grid cube_grid;
+  core::Grid cube_grid;
   cube_grid.dims = {s.crop, s.crop, s.crop};
-  const auto com_c = datagen::centre_of_mass(datagen::from_c_order(cube, cube_grid.dims), cube_grid);
+  const auto com_c = core::centre_of_mass(core::from_c_order(cube, cube_grid.dims), cube_grid);
   const double half = 0.5 * static_cast<double>(s.crop - 1);
   for (size_t k = 0; k < 3; ++k) c.com_offset_mm[k] = (com_c[k] - half) * s.coarse.grid.spacing_mm[k];
   return c;

@@ -10,11 +10,11 @@
 #include <optional>
 #include <string>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/labels.h"
 #include "invert/model_spec.h"
-#include "solver/grid.h"
-#include "train/loader.h"
+#include "core/grid.h"
+#include "datagen/store_reader.h"
 
 namespace tumorforge::invert {
 
@@ -24,7 +24,7 @@ enum class TargetKind { kConcentration, kSegmentation };
 // voxel (0,0,0) centre is at fine.origin_mm (0 for patient inputs; the atlas position for store samples).
 struct SolverContext {
   std::shared_ptr<const solver::TissueMaps> tissue;  // the fine grid
-  datagen::GridLevel fine, coarse;                    // coarse: the networks' spacing
+  core::GridLevel fine, coarse;                    // coarse: the networks' spacing
   std::array<int64_t, 3> factor{1, 1, 1};            // fine -> coarse block size
   std::array<int64_t, 3> crop_origin{0, 0, 0};       // cube origin in coarse voxels
   int64_t crop = 0;
@@ -44,6 +44,8 @@ struct WholeGrid {
   torch::Tensor brain;                // WM + GM >= the surrogate's mask threshold
 };
 torch::Tensor flat_tensor(const std::vector<float>& field);  // (1, 1, N) float32 copy
+// (1, 1, N) float32 0/1: solver::matter_mask (WM + GM >= threshold), the whole-grid brain of losses and metrics.
+torch::Tensor flat_brain_mask(const solver::TissueMaps& tissue, double threshold);
 
 struct ModelCase {
   TargetKind kind = TargetKind::kConcentration;
@@ -58,12 +60,12 @@ struct ModelCase {
 // Patient inputs on one grid: `target` is a concentration in [0, 1] or a label map read by `labels`.
 // The grid's spacing must equal the model's; with `resample` an integer multiple of it is block-averaged
 // instead. Throws one-line errors naming `target_name`.
-ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const solver::Volume& target, TargetKind kind,
+ModelCase prepare_patient(std::shared_ptr<const solver::TissueMaps> tissue, const core::Volume& target, TargetKind kind,
                           const ModelSpec& spec, bool resample, const std::string& target_name,
                           double tau_core = 0.6, double tau_edema = 0.2, const LabelConvention* labels = nullptr);
 
 // Sample `index` of a store as a case; the solver runs on the store's simulation grid (shared `sim_tissue`).
-ModelCase case_from_store(const train::StoreReader& reader, int64_t index,
+ModelCase case_from_store(const datagen::StoreReader& reader, int64_t index,
                           std::shared_ptr<const solver::TissueMaps> sim_tissue);
 
 

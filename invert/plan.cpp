@@ -46,7 +46,7 @@ void distance_1d(const double* f, double* d, int64_t n, double h, std::vector<in
 
 }  // namespace
 
-std::vector<double> squared_distance_mm2(const std::vector<uint8_t>& mask, const solver::Grid& g) {
+std::vector<double> squared_distance_mm2(const std::vector<uint8_t>& mask, const core::Grid& g) {
   const auto& dims = g.dims;
   std::vector<double> d(mask.size());
   for (size_t i = 0; i < mask.size(); ++i) d[i] = mask[i] ? 0.0 : std::numeric_limits<double>::infinity();
@@ -74,7 +74,7 @@ std::vector<double> squared_distance_mm2(const std::vector<uint8_t>& mask, const
 }
 
 Plans make_plans(const std::vector<uint8_t>& core, const std::vector<uint8_t>& brain, const std::vector<float>& conc,
-                 const solver::Grid& grid, double margin_mm) {
+                 const core::Grid& grid, double margin_mm) {
   Plans p;
   const size_t n = core.size();
   const std::vector<double> d2 = squared_distance_mm2(core, grid);

@@ -9,13 +9,13 @@
 #include <optional>
 #include <vector>
 
-#include "solver/grid.h"
+#include "core/grid.h"
 
 namespace tumorforge::invert {
 
 // Squared Euclidean distance in mm² from every voxel to the nearest voxel with mask != 0 (exact, separable:
 // Felzenszwalb & Huttenlocher's lower envelope per axis, anisotropic spacing). Infinity when the mask is empty.
-std::vector<double> squared_distance_mm2(const std::vector<uint8_t>& mask, const solver::Grid& grid);
+std::vector<double> squared_distance_mm2(const std::vector<uint8_t>& mask, const core::Grid& grid);
 
 struct Plans {
   std::vector<uint8_t> standard, model;  // 0/1 on the patient grid
@@ -23,7 +23,7 @@ struct Plans {
 };
 // core, brain: 0/1 masks; concentration: the model's field (any non-negative score) on the same grid.
 Plans make_plans(const std::vector<uint8_t>& core, const std::vector<uint8_t>& brain, const std::vector<float>& concentration,
-                 const solver::Grid& grid, double margin_mm);
+                 const core::Grid& grid, double margin_mm);
 
 // |recurrence ∩ plan| / |recurrence|; nullopt when the recurrence is empty.
 std::optional<double> coverage(const std::vector<uint8_t>& recurrence, const std::vector<uint8_t>& plan);

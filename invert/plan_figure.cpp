@@ -5,9 +5,13 @@
 #include <cmath>
 #include <sstream>
 
-#include "invert/bitmap_font.h"
+#include "core/bitmap_font.h"
 
 namespace tumorforge::invert {
+
+using core::draw_text;
+using core::text_width;
+
 namespace {
 
 constexpr std::array<uint8_t, 3> kEdema{230, 200, 60}, kCore{200, 40, 40}, kRecurrence{200, 60, 200},
@@ -21,7 +25,7 @@ std::array<uint8_t, 3> blend(std::array<uint8_t, 3> a, std::array<uint8_t, 3> b,
 
 }  // namespace
 
-Image plan_figure(const solver::Grid& g, const std::vector<uint8_t>& brain, const TumorMasks& tumor, const Plans& plans,
+Image plan_figure(const core::Grid& g, const std::vector<uint8_t>& brain, const TumorMasks& tumor, const Plans& plans,
                   const std::vector<uint8_t>* rec, const std::array<int64_t, 3>& c, double margin_mm, int64_t slice_pixels) {
   const auto& d = g.dims;
   // Panel p shows axes (u, v) at a fixed third axis: axial (x, y | z), coronal (x, z | y), sagittal (y, z | x).

@@ -11,7 +11,7 @@
 
 namespace tumorforge::invert {
 
-Image plan_figure(const solver::Grid& grid, const std::vector<uint8_t>& brain, const TumorMasks& tumor, const Plans& plans,
+Image plan_figure(const core::Grid& grid, const std::vector<uint8_t>& brain, const TumorMasks& tumor, const Plans& plans,
                   const std::vector<uint8_t>* recurrence, const std::array<int64_t, 3>& centre, double margin_mm,
                   int64_t slice_pixels = 240);
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "invert/solver_run.h"
+#include "core/timing.h"
 
 namespace tumorforge::invert {
 namespace {
@@ -50,28 +51,28 @@ ModelCase case_for_search(const ModelCase& c, double spacing_mm, double mask_thr
   if (f == std::array<int64_t, 3>{1, 1, 1}) return c;
   ModelCase out = c;
   SolverContext& o = out.solver;
-  o.fine = datagen::coarsen(s.fine, f);
-  o.tissue = std::make_shared<const solver::TissueMaps>(datagen::block_average(*s.tissue, f, o.fine.grid));
+  o.fine = core::coarsen(s.fine, f);
+  o.tissue = std::make_shared<const solver::TissueMaps>(solver::block_average(*s.tissue, f, o.fine.grid));
   for (size_t k = 0; k < 3; ++k) o.factor[k] = s.factor[k] / f[k];
   if (c.full) {
     auto coarser = [&](const torch::Tensor& t) {
       if (!t.defined()) return t;
       const torch::Tensor v = t.contiguous();
       const std::vector<float> fine(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
-      return flat_tensor(datagen::block_average(fine, s.fine.grid, f, o.fine.grid));
+      return flat_tensor(core::block_average(fine, s.fine.grid, f, o.fine.grid));
     };
     WholeGrid& w = *out.full;
     w.target = coarser(w.target);
     w.core = coarser(w.core);
     w.whole = coarser(w.whole);
-    w.brain = ((flat_tensor(o.tissue->wm) + flat_tensor(o.tissue->gm)) >= mask_threshold).to(torch::kFloat32);
+    w.brain = flat_brain_mask(*o.tissue, mask_threshold);
   }
   return out;
 }
 
 PolishResult polish(const ModelCase& c0, const ModelSpec& spec, const Theta& start, const ObjectiveConfig& objective,
                     const PolishConfig& cfg, int threads) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = core::Clock::now();
   const ModelCase c = case_for_search(c0, cfg.spacing_mm, spec.mask_threshold);
   const BatchLoss loss = solver_batch_loss(c, spec, objective, threads);
   PolishResult r;
@@ -112,7 +113,7 @@ PolishResult polish(const ModelCase& c0, const ModelSpec& spec, const Theta& sta
       for (double& s : step) s *= 0.5;
     }
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = core::seconds_since(t0);
   return r;
 }
 

@@ -1,5 +1,6 @@
 // Solver runs at estimated parameters (see solver_run.h).
 #include "invert/solver_run.h"
+#include "core/timing.h"
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -55,10 +56,10 @@ nlohmann::json SolverRun::to_json() const {
 }
 
 SolverRun run_solver(const SolverContext& ctx, const ModelSpec& spec, const Theta& normalized, int threads) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = core::Clock::now();
   const Theta raw = spec.denormalize(normalized);
   const auto centre = ctx.crop_centre_mm();
-  const solver::Grid& g = ctx.fine.grid;
+  const core::Grid& g = ctx.fine.grid;
   SolverRun r;
   std::array<int64_t, 3> v{};
   for (size_t k = 0; k < 3; ++k) {
@@ -93,12 +94,12 @@ SolverRun run_solver(const SolverContext& ctx, const ModelSpec& spec, const Thet
   r.rho_per_day = p.rho_per_day;
   r.stop_time_days = p.stop_time_days;
   r.steps = fk.steps;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = core::seconds_since(t0);
   return r;
 }
 
 torch::Tensor brain_mask(const ModelCase& c, const ModelSpec& spec) {
-  return (c.tissue.narrow(1, 0, 1) + c.tissue.narrow(1, 1, 1) >= spec.mask_threshold).to(torch::kFloat32);
+  return models::brain_mask(c.tissue, spec.mask_threshold).to(torch::kFloat32);
 }
 
 double solver_loss(const SolverRun& run, const ModelCase& c, const ModelSpec& spec, const ObjectiveConfig& cfg) {

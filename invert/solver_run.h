@@ -16,7 +16,7 @@
 namespace tumorforge::invert {
 
 struct SolverRun {
-  solver::Volume concentration;               // fine grid
+  core::Volume concentration;               // fine grid
   std::array<double, 3> seed_mm{};             // level mm (see SolverContext) where the run was seeded
   std::array<int64_t, 3> seed_voxel{};         // fine-grid voxel
   double seed_moved_mm = 0;                    // > 0 when θ's seed was off tissue and moved to the nearest matter voxel

@@ -2,18 +2,18 @@
 #include "invert/surrogate_fit.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
+#include "core/timing.h"
 #include "invert/cmaes.h"
 #include "models/bundle.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 
 namespace tumorforge::invert {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using core::Clock;
+using core::seconds_since;
 
 torch::Tensor theta_tensor(const std::vector<Theta>& thetas, const torch::Device& d) {
   constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
@@ -57,7 +57,7 @@ Networks load_networks(const std::string& sur_path, const std::string& inv_path,
   models::load_weights(sb, *n.surrogate, sur_path);
   freeze(*n.surrogate);
   n.surrogate->to(device);
-  n.files["surrogate"] = {{"path", sur_path}, {"sha256", solver::sha256_file(sur_path)}};
+  n.files["surrogate"] = {{"path", sur_path}, {"sha256", core::sha256_file(sur_path)}};
   if (!inv_path.empty()) {
     models::Bundle ib = models::read_bundle(inv_path);
     if (ib.config.kind != "inverse") throw std::invalid_argument(inv_path + ": not an inverse bundle (kind " + ib.config.kind + ")");
@@ -66,7 +66,7 @@ Networks load_networks(const std::string& sur_path, const std::string& inv_path,
     models::load_weights(ib, *n.inverse, inv_path);
     freeze(*n.inverse);
     n.inverse->to(device);
-    n.files["inverse"] = {{"path", inv_path}, {"sha256", solver::sha256_file(inv_path)}};
+    n.files["inverse"] = {{"path", inv_path}, {"sha256", core::sha256_file(inv_path)}};
   }
   return n;
 }

@@ -8,12 +8,13 @@
 #include <stdexcept>
 #include <vector>
 
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 
 namespace tumorforge::models {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+using core::fail;
 
 struct H5Handle {  // closes any HDF5 id with its own close function
   hid_t id;
@@ -66,8 +67,8 @@ herr_t collect_attr(hid_t, const char* name, const H5A_info_t*, void* out) {
 }  // namespace
 
 void write_bundle(const std::string& path, const NetConfig& config, const nlohmann::json& meta, const torch::nn::Module& module) {
-  solver::ensure_parent_dir(path);
-  solver::TempFile tmp(path);
+  core::ensure_parent_dir(path);
+  core::TempFile tmp(path);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   {
     H5Handle file{H5Fcreate(tmp.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};

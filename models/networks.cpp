@@ -54,8 +54,12 @@ SurrogateNetImpl::SurrogateNetImpl(const NetConfig& c) : config_(c) {
 
 bool SurrogateNetImpl::has_skip(int64_t stage) const { return config_.wiring == "unet" || stage > 0; }
 
+torch::Tensor brain_mask(const torch::Tensor& tissue, double threshold) {
+  return (tissue.narrow(1, 0, 1) + tissue.narrow(1, 1, 1) >= threshold).to(tissue.scalar_type());
+}
+
 torch::Tensor SurrogateNetImpl::brain_mask(const torch::Tensor& tissue) const {
-  return (tissue.narrow(1, 0, 1) + tissue.narrow(1, 1, 1) >= config_.mask_threshold).to(tissue.scalar_type());
+  return models::brain_mask(tissue, config_.mask_threshold);
 }
 
 torch::Tensor SurrogateNetImpl::seed_map(const torch::Tensor& theta) const {

@@ -63,4 +63,8 @@ TORCH_MODULE(InverseNet);
 // "cpu" | "cuda" | "auto" (CUDA when available); throws naming the flag for anything else or missing CUDA.
 torch::Device parse_device(const std::string& name);
 
+// The brain mask of the networks, of the losses and of the metrics: WM + GM >= threshold (the solver's th_matter,
+// solver::matter_mask on flat maps). tissue: (N, 3, ...) WM, GM, CSF; returns (N, 1, ...) in tissue's dtype.
+torch::Tensor brain_mask(const torch::Tensor& tissue, double threshold);
+
 }  // namespace tumorforge::models

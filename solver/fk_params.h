@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "solver/grid.h"
+#include "core/grid.h"
 
 namespace tumorforge::solver {
 

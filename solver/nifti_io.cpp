@@ -11,7 +11,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 
 namespace tumorforge::solver {
 namespace {
@@ -21,9 +22,7 @@ struct NimDeleter {
 };
 using NimPtr = std::unique_ptr<nifti_image, NimDeleter>;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what);
-}
+using core::fail;
 
 bool has_nifti_extension(const std::string& path) {
   auto ends = [&](const char* s) {
@@ -39,12 +38,12 @@ void copy_scaled(const void* src, std::vector<float>& dst, double slope, double 
   for (size_t n = 0; n < dst.size(); ++n) dst[n] = static_cast<float>(static_cast<double>(p[n]) * slope + inter);
 }
 
-Affine affine_of(const nifti_image& nim) {
-  Affine a{};
+core::Affine affine_of(const nifti_image& nim) {
+  core::Affine a{};
   const nifti_dmat44* m = nullptr;
   if (nim.sform_code > 0) m = &nim.sto_xyz;
   else if (nim.qform_code > 0) m = &nim.qto_xyz;
-  if (!m) return scaling_affine({std::abs(nim.dx), std::abs(nim.dy), std::abs(nim.dz)});
+  if (!m) return core::scaling_affine({std::abs(nim.dx), std::abs(nim.dy), std::abs(nim.dz)});
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) a[r][c] = m->m[r][c];
   return a;
@@ -76,8 +75,8 @@ NimPtr make_header(const Grid& grid, int datatype, const std::string& descriptio
 
 void write_image(const std::string& path, NimPtr nim) {
   if (!has_nifti_extension(path)) fail(path, "output must end in .nii or .nii.gz");
-  ensure_parent_dir(path);
-  TempFile tmp(path);
+  core::ensure_parent_dir(path);
+  core::TempFile tmp(path);
   if (nifti_set_filenames(nim.get(), tmp.path().c_str(), 0, 1) != 0) fail(path, "cannot set output file name");
   nifti_image_write(nim.get());
   std::error_code ec;

@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "solver/grid.h"
+#include "core/grid.h"
 
 namespace tumorforge::solver {
+
+using core::Grid;
+using core::Volume;
 
 // Throws std::runtime_error("<path>: <problem>") for missing, unreadable, non-3D or unsupported files.
 Volume read_nifti(const std::string& path);

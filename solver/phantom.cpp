@@ -65,7 +65,7 @@ TissueMaps make_phantom(const PhantomConfig& config) {
   const int64_t n = config.size;
   t.grid.dims = {n, n, n};
   t.grid.spacing_mm = {config.spacing_mm, config.spacing_mm, config.spacing_mm};
-  t.grid.affine = scaling_affine(t.grid.spacing_mm);
+  t.grid.affine = core::scaling_affine(t.grid.spacing_mm);
   for (int a = 0; a < 3; ++a) t.grid.affine[a][3] = -0.5 * (n - 1) * config.spacing_mm;  // centre at world 0
   std::ostringstream src;
   src << "phantom:" << n << "@" << config.spacing_mm << "mm";

@@ -8,6 +8,8 @@
 
 namespace tumorforge::solver {
 
+using core::Affine;
+
 enum class Interpolation { kNearest, kTrilinear };
 
 // True when both grids have the same shape and affines equal to 1e-3 mm (nothing to resample).

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/grid_ops.h"
 #include "solver/nifti_io.h"
 #include "solver/phantom.h"
 
@@ -84,7 +85,7 @@ std::vector<uint8_t> matter_mask(const TissueMaps& tissue, double th_matter) {
 
 double matter_volume_mm3(const TissueMaps& tissue, double th_matter) {
   double count = 0;
-  for (size_t n = 0; n < tissue.wm.size(); ++n) count += (tissue.wm[n] + tissue.gm[n] >= th_matter) ? 1 : 0;
+  for (uint8_t m : matter_mask(tissue, th_matter)) count += m;
   return count * tissue.grid.voxel_volume_mm3();
 }
 
@@ -138,6 +139,16 @@ TissueMaps load_tissue(const TissueSource& src) {
   pc.size = src.phantom_size > 0 ? src.phantom_size : pc.size;
   pc.spacing_mm = src.phantom_spacing_mm;
   return make_phantom(pc);
+}
+
+TissueMaps block_average(const TissueMaps& fine, const std::array<int64_t, 3>& k, const Grid& cg) {
+  TissueMaps t;
+  t.grid = cg;
+  t.source = fine.source;
+  t.wm = core::block_average(fine.wm, fine.grid, k, cg);
+  t.gm = core::block_average(fine.gm, fine.grid, k, cg);
+  t.csf = core::block_average(fine.csf, fine.grid, k, cg);
+  return t;
 }
 
 }  // namespace tumorforge::solver

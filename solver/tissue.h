@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "solver/grid.h"
+#include "core/grid.h"
 
 namespace tumorforge::solver {
+
+using core::Grid;  // the solver works on core grids and volumes throughout
+using core::Volume;
 
 struct TissueMaps {
   Grid grid;
@@ -27,6 +30,8 @@ std::vector<uint8_t> matter_mask(const TissueMaps& tissue, double th_matter);
 double matter_volume_mm3(const TissueMaps& tissue, double th_matter);
 // Hard labels (0 bg, 1 CSF, 2 GM, 3 WM) by the largest fraction, background when all are below 0.5 in sum.
 std::vector<uint8_t> hard_labels(const TissueMaps& tissue);
+// The three fractions block-averaged onto a coarser grid (core::block_average on each).
+TissueMaps block_average(const TissueMaps& fine, const std::array<int64_t, 3>& factor, const Grid& coarse_grid);
 
 // Where the anatomy comes from on the command line: exactly one of labels, wm+gm(+csf), or phantom size.
 struct TissueSource {

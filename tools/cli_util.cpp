@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace tumorforge::cli {
 
@@ -135,7 +135,7 @@ nlohmann::json JsonFlags::collect() const {
   return given;
 }
 
-void write_json(const std::string& path, const nlohmann::json& j) { solver::write_text_atomic(path, j.dump(2) + "\n"); }
+void write_json(const std::string& path, const nlohmann::json& j) { core::write_text_atomic(path, j.dump(2) + "\n"); }
 
 void add_anatomy_options(CLI::App* cmd, solver::TissueSource& t) {
   auto* anat = cmd->add_option_group("anatomy", "exactly one of these");

@@ -9,7 +9,9 @@
 
 #include "datagen/datagen_run.h"
 #include "datagen/verify.h"
-#include "solver/provenance.h"
+#include "core/host.h"
+#include "core/provenance.h"
+#include "core/timing.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
@@ -97,9 +99,9 @@ void register_run(CLI::App& datagen) {
     int64_t stale = datagen::remove_stale_temp_files(*store_path);
     if (stale) spdlog::info("removed {} temp files left by killed writers", stale);
     ProgressBar bar("datagen");
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = core::Clock::now();
     opt->on_progress = [&](int64_t done, int64_t total) {
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      double s = core::seconds_since(t0);
       bar.update(static_cast<double>(done) / std::max<int64_t>(total, 1),
                  fmt::format("{}/{} samples, {:.2f} samples/s", done, total, done / std::max(s, 1e-9)));
     };
@@ -109,11 +111,9 @@ void register_run(CLI::App& datagen) {
     nlohmann::json record = {{"shard", {opt->shard.index, opt->shard.count}},
                              {"threads", opt->threads},
                              {"summary", sum.to_json()},
-                             {"provenance", solver::provenance({})}};
-    char host[128] = {0};
-    gethostname(host, sizeof host - 1);
-    std::string name = solver::utc_now_iso8601() + "-shard" + std::to_string(opt->shard.index) + "of" +
-                       std::to_string(opt->shard.count) + "-" + host + "-" + std::to_string(::getpid()) + ".json";
+                             {"provenance", core::provenance({})}};
+    std::string name = core::utc_now_iso8601() + "-shard" + std::to_string(opt->shard.index) + "of" +
+                       std::to_string(opt->shard.count) + "-" + core::host_name() + "-" + std::to_string(::getpid()) + ".json";
     write_json(*store_path + "/runs/" + name, record);
     spdlog::info("{} samples done, {} failed, {} already done; {:.1f} s ({:.2f} samples/s); solve {:.1f} s, crop {:.1f} s, "
                  "write {:.1f} s (summed over workers)",

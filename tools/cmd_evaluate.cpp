@@ -7,11 +7,12 @@
 #include <sstream>
 
 #include "invert/evaluation.h"
-#include "solver/atomic_file.h"
-#include "solver/provenance.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/invert_options.h"
+#include "core/timing.h"
 
 namespace tumorforge::cli {
 
@@ -57,7 +58,7 @@ void register_evaluate(CLI::App& app) {
       bar.update(static_cast<double>(done) / static_cast<double>(total), fmt::format("{}/{} cases", done, total));
       if (!isatty(2)) spdlog::info("evaluate: {}/{} cases", done, total);
     };
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = core::Clock::now();
     invert::Evaluation ev = invert::evaluate_store(nets, a->test, a->opt);
     bar.finish();
     const std::vector<invert::CaseRow>& rows = ev.rows;
@@ -76,16 +77,16 @@ void register_evaluate(CLI::App& app) {
         {"methods", a->opt.methods},
         {"cases", rows.size() / a->opt.methods.size()},
         {"failed_cases", ev.failed},
-        {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+        {"wall_seconds", core::seconds_since(t0)},
         {"jobs", a->opt.jobs},
         {"config", cfg},
         {"model_spec", nets.spec.to_json()},
         {"checkpoints", nets.files},
-        {"provenance", solver::provenance({})}};
+        {"provenance", core::provenance({})}};
     const std::string staging = staging_dir_for(a->out);
     try {
-      solver::write_text_atomic(staging + "/cases.csv", invert::cases_csv(rows));
-      solver::write_text_atomic(staging + "/tables.md", md);
+      core::write_text_atomic(staging + "/cases.csv", invert::cases_csv(rows));
+      core::write_text_atomic(staging + "/tables.md", md);
       write_json(staging + "/tables.json", tables);
       write_json(staging + "/evaluation.json", summary);
       publish_staging_dir(staging, a->out);

@@ -9,18 +9,19 @@
 #include <filesystem>
 #include <optional>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/figures.h"
 #include "invert/inversion.h"
 #include "invert/model_case.h"
 #include "solver/nifti_io.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "solver/regrid.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/invert_options.h"
 #include "tools/plan_output.h"
-#include "train/metrics.h"
+#include "models/field_metrics.h"
+#include "core/timing.h"
 
 namespace tumorforge::cli {
 namespace {
@@ -42,12 +43,12 @@ torch::Tensor as_tensor(const std::vector<float>& v) {
 }
 
 // Agreement of the final run with the target on the input grid, inside the solver's tissue.
-nlohmann::json final_metrics(const invert::ModelCase& c, const solver::Volume& target, const std::vector<float>& result,
+nlohmann::json final_metrics(const invert::ModelCase& c, const core::Volume& target, const std::vector<float>& result,
                              double th_matter) {
   const auto mask_u8 = solver::matter_mask(*c.solver.tissue, th_matter);
   std::vector<float> mask(mask_u8.begin(), mask_u8.end());
   if (c.kind == invert::TargetKind::kConcentration) {
-    train::FieldMetrics m = train::field_metrics(as_tensor(result), as_tensor(target.data), as_tensor(mask));
+    models::FieldMetrics m = models::field_metrics(as_tensor(result), as_tensor(target.data), as_tensor(mask));
     return {{"ncc", m.ncc}, {"mse", m.mse}, {"mae", m.mae}, {"dice_033", m.dice}, {"region", "WM + GM >= th_matter"}};
   }
   return nlohmann::json::object();
@@ -70,7 +71,7 @@ nlohmann::json segmentation_metrics(const invert::TumorMasks& masks, const std::
 }
 
 void run_invert(InvertArgs& a) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = core::Clock::now();
   if (a.target.empty() == a.segmentation.empty()) throw std::invalid_argument("give exactly one of --target or --segmentation");
   require_anatomy(a.tissue);
   finish_fit_options(a.cfg, a.theta0);
@@ -88,7 +89,7 @@ void run_invert(InvertArgs& a) {
   auto tissue = std::make_shared<const solver::TissueMaps>(solver::load_tissue(a.tissue));
   const std::string target_path = a.target.empty() ? a.segmentation : a.target;
   const auto kind = a.target.empty() ? invert::TargetKind::kSegmentation : invert::TargetKind::kConcentration;
-  const solver::Volume target = solver::read_nifti(target_path);
+  const core::Volume target = solver::read_nifti(target_path);
   if (!solver::same_grid(tissue->grid, target.grid)) {
     // An atlas for a patient: bring the anatomy onto the patient's grid; outputs stay on the patient's grid.
     const auto how = a.tissue.labels_path.empty() ? solver::Interpolation::kTrilinear : solver::Interpolation::kNearest;
@@ -105,7 +106,7 @@ void run_invert(InvertArgs& a) {
     masks = invert::tumor_masks(target, flag + target_path, *conv);
     spdlog::info("segmentation labels: {}", conv->describe());
   }
-  std::optional<solver::Volume> recurrence, brain_mask;
+  std::optional<core::Volume> recurrence, brain_mask;
   if (!a.recurrence.empty()) {
     recurrence = solver::read_nifti(a.recurrence);
     if (!solver::same_grid(recurrence->grid, target.grid))
@@ -163,12 +164,12 @@ void run_invert(InvertArgs& a) {
       {"device", dev.str()},
       {"threads", torch::get_num_threads()},
       {"wall_seconds_inversion", inv.seconds},
-      {"wall_seconds_total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+      {"wall_seconds_total", core::seconds_since(t0)},
       {"checkpoints", nets.files},
       {"target", target_path},
       {"anatomy", tissue->source},
       {"config", cfg_json},
-      {"provenance", solver::provenance([&] {
+      {"provenance", core::provenance([&] {
          auto files = a.tissue.input_files();
          files.push_back(target_path);
          return files;
@@ -176,16 +177,16 @@ void run_invert(InvertArgs& a) {
 
   const std::string staging = staging_dir_for(a.out);
   try {
-    solver::Volume surrogate(tissue->grid);
+    core::Volume surrogate(tissue->grid);
     surrogate.data = c.solver.from_cube(inv.surrogate);
     solver::write_nifti(staging + "/concentration.nii.gz", inv.final_run.concentration, "tumorforge invert: final FK run");
     solver::write_nifti(staging + "/surrogate.nii.gz", surrogate, "tumorforge invert: surrogate at theta");
     std::vector<float> target_rows = target.data;
     if (kind == invert::TargetKind::kSegmentation)  // core bright, edema dim
       for (size_t i = 0; i < target_rows.size(); ++i) target_rows[i] = masks.core[i] > 0 ? 0.8f : masks.whole[i] > 0 ? 0.4f : 0.0f;
-    const auto com = datagen::centre_of_mass(result, tissue->grid);
+    const auto com = core::centre_of_mass(result, tissue->grid);
     const std::array<int64_t, 3> centre{std::lround(com[0]), std::lround(com[1]), std::lround(com[2])};
-    invert::write_png(staging + "/slices.png",
+    core::write_png(staging + "/slices.png",
                       invert::slice_figure(*tissue, {{&target_rows}, {&result}, {&surrogate.data}}, centre));
     result_json["figure"] = {{"file", "slices.png"},
                              {"rows", {"target", "final solver run", "surrogate at theta"}},

@@ -5,7 +5,7 @@
 
 #include "solver/nifti_io.h"
 #include "solver/phantom.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
@@ -27,7 +27,7 @@ void register_phantom(CLI::App& app) {
     namespace fs = std::filesystem;
     const fs::path dir(*out_dir);
     auto as_volume = [&](const std::vector<float>& data) {
-      solver::Volume v(t.grid);
+      core::Volume v(t.grid);
       v.data = data;
       return v;
     };
@@ -42,7 +42,7 @@ void register_phantom(CLI::App& app) {
     nlohmann::json info = {{"config", {{"size", config->size}, {"spacing", config->spacing_mm}}},
                            {"volumes_mm3", {{"wm", wm * v}, {"gm", gm * v}, {"csf", csf * v}}},
                            {"files", {"wm.nii.gz", "gm.nii.gz", "csf.nii.gz", "labels.nii.gz"}},
-                           {"provenance", solver::provenance({})}};
+                           {"provenance", core::provenance({})}};
     write_json((dir / "phantom.json").string(), info);
     spdlog::info("phantom {} written to {} (WM {:.0f} mm3, GM {:.0f} mm3, CSF {:.0f} mm3)", t.grid.describe(),
                  dir.string(), wm * v, gm * v, csf * v);

@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <optional>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/labels.h"
 #include "invert/plan.h"
 #include "invert/plan_figure.h"
 #include "solver/nifti_io.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "solver/regrid.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
@@ -31,16 +31,16 @@ struct PlanArgs {
 };
 
 // `v` on `grid`: as is when the grids match, else resampled through both affines (with a log line).
-solver::Volume on_grid(const solver::Volume& v, const solver::Grid& grid, solver::Interpolation how, const std::string& what) {
+core::Volume on_grid(const core::Volume& v, const core::Grid& grid, solver::Interpolation how, const std::string& what) {
   if (solver::same_grid(v.grid, grid)) return v;
   spdlog::info("{} ({}) resampled onto the segmentation's grid ({}) through both affines", what, v.grid.describe(), grid.describe());
   return solver::regrid(v, grid, how, what);
 }
 
-std::vector<uint8_t> brain_of(const PlanArgs& a, const solver::Grid& grid) {
+std::vector<uint8_t> brain_of(const PlanArgs& a, const core::Grid& grid) {
   std::vector<uint8_t> brain(static_cast<size_t>(grid.num_voxels()), 0);
   if (!a.brain_mask.empty()) {
-    const solver::Volume m = on_grid(solver::read_nifti(a.brain_mask), grid, solver::Interpolation::kNearest, "--brain-mask " + a.brain_mask);
+    const core::Volume m = on_grid(solver::read_nifti(a.brain_mask), grid, solver::Interpolation::kNearest, "--brain-mask " + a.brain_mask);
     for (size_t i = 0; i < brain.size(); ++i) brain[i] = m.data[i] > 0.5f;
   } else {
     require_anatomy(a.tissue);
@@ -58,17 +58,17 @@ void run_plan(const PlanArgs& a) {
   if (!a.brain_mask.empty() && (!a.tissue.labels_path.empty() || !a.tissue.wm_path.empty() || a.tissue.phantom_size > 0))
     throw std::invalid_argument("give the brain as --brain-mask or as tissue (--tissue-labels, --wm/--gm/--csf), not both");
   const invert::LabelConvention conv = invert::label_convention(a.labels, a.core_labels, a.edema_labels);
-  const solver::Volume seg = solver::read_nifti(a.segmentation);
-  const solver::Grid& grid = seg.grid;
+  const core::Volume seg = solver::read_nifti(a.segmentation);
+  const core::Grid& grid = seg.grid;
   const invert::TumorMasks tumor = invert::tumor_masks(seg, "--segmentation " + a.segmentation, conv);
-  solver::Volume conc = on_grid(solver::read_nifti(a.concentration), grid, solver::Interpolation::kTrilinear,
+  core::Volume conc = on_grid(solver::read_nifti(a.concentration), grid, solver::Interpolation::kTrilinear,
                                 "--concentration " + a.concentration);
   for (size_t i = 0; i < conc.data.size(); ++i)
     if (!std::isfinite(conc.data[i]) || conc.data[i] < -1e-4f || conc.data[i] > 1 + 1e-4f)
       throw std::invalid_argument("--concentration " + a.concentration + ": value " + std::to_string(conc.data[i]) +
                                   " at " + grid.voxel_name(static_cast<int64_t>(i)) + " is outside [0, 1]");
   const std::vector<uint8_t> brain = brain_of(a, grid);
-  std::optional<solver::Volume> rec;
+  std::optional<core::Volume> rec;
   if (!a.recurrence.empty()) {
     // A follow-up is registered to the pre-operative scan before it is compared: another grid means it was not.
     rec = solver::read_nifti(a.recurrence);
@@ -86,7 +86,7 @@ void run_plan(const PlanArgs& a) {
     j["inputs"] = {{"concentration", a.concentration}, {"segmentation", a.segmentation},
                    {"brain", a.brain_mask.empty() ? a.tissue.describe() : a.brain_mask},
                    {"recurrence", a.recurrence.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.recurrence)}};
-    j["provenance"] = solver::provenance(files);
+    j["provenance"] = core::provenance(files);
     write_json(staging + "/plan.json", j);
     publish_staging_dir(staging, a.out);
   } catch (...) {

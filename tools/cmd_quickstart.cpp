@@ -16,16 +16,17 @@
 #include "invert/evaluation.h"
 #include "invert/figures.h"
 #include "models/bundle.h"
-#include "solver/atomic_file.h"
-#include "solver/provenance.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/invert_options.h"
 #include "tools/quickstart_report.h"
 #include "train/trainer.h"
+#include "core/timing.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using tumorforge::core::Clock;
 
 namespace tumorforge::cli {
 namespace {
@@ -55,8 +56,8 @@ nlohmann::json stage(const QuickstartArgs& a, const std::string& name, int numbe
   const auto t0 = Clock::now();
   nlohmann::json rec = work();
   rec["settings"] = settings;
-  rec["seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-  rec["provenance"] = solver::provenance({});
+  rec["seconds"] = core::seconds_since(t0);
+  rec["provenance"] = core::provenance({});
   write_json(path, rec);
   spdlog::info("[{}/{}] {} done in {:.1f} s", number, total, name, rec["seconds"].get<double>());
   return rec;
@@ -114,7 +115,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
   std::map<int64_t, std::map<std::string, const invert::CaseRow*>> by_case;
   for (const auto& r : rows) by_case[r.index][r.method] = &r;
   nlohmann::json cases = nlohmann::json::array();
-  train::StoreReader reader(test);
+  datagen::StoreReader reader(test);
   auto sim = std::make_shared<const solver::TissueMaps>(reader.store().sim_tissue(0));
   fs::create_directories(a.out + "/figures");
   for (const auto& [index, methods] : by_case) {
@@ -130,7 +131,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
     };
     cases.push_back({{"index", d.index}, {"truth", d.truth}, {"figure", fig}, {"direct", row_json(d)}, {"hybrid", row_json(h)}});
   }
-  solver::write_text_atomic(a.out + "/cases.csv", invert::cases_csv(rows));
+  core::write_text_atomic(a.out + "/cases.csv", invert::cases_csv(rows));
   return {{"cases", cases}, {"failed_cases", ev.failed}, {"tables", invert::evaluation_tables(rows, opt.methods)}, {"checkpoints", nets.files},
           {"model_spec", nets.spec.to_json()}};
 }
@@ -182,7 +183,7 @@ void run_quickstart(QuickstartArgs& a) {
   });
   nlohmann::json inv = stage(a, "invert", 2, total,
                              {{"data", data_settings}, {"cases", a.cases}, {"max_evaluations", a.max_evaluations},
-                              {"surrogate", solver::sha256_file(a.surrogate)}, {"inverse", solver::sha256_file(a.inverse)}},
+                              {"surrogate", core::sha256_file(a.surrogate)}, {"inverse", core::sha256_file(a.inverse)}},
                              [&] { return run_invert_stage(a); });
   nlohmann::json tr;
   if (!a.no_train)
@@ -192,7 +193,7 @@ void run_quickstart(QuickstartArgs& a) {
   if (!a.no_train) stages["train"] = tr;
   // The report quotes this invocation's wall time, so its settings change on every run and it is always rewritten.
   stage(a, "report", total, total, nlohmann::json{{"invocation", Clock::now().time_since_epoch().count()}}, [&] {
-    write_quickstart_report(a.out, stages, std::chrono::duration<double>(Clock::now() - t0).count());
+    write_quickstart_report(a.out, stages, core::seconds_since(t0));
     return nlohmann::json{{"report", "report.md"}};
   });
   spdlog::info("report: {}/report.md (figures in {}/figures)", a.out, a.out);

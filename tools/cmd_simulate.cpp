@@ -8,7 +8,7 @@
 
 #include "solver/fk_solver.h"
 #include "solver/nifti_io.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
@@ -89,7 +89,7 @@ void run_simulate(SimulateArgs& a) {
       {"grid", {{"dims", tissue.grid.dims}, {"spacing_mm", tissue.grid.spacing_mm}, {"work_box", r.work_box_dims}}},
       {"output", a.out},
       {"config", {{"tissue", a.tissue.describe()}, {"solver", p}}},
-      {"provenance", solver::provenance(a.tissue.input_files())}};
+      {"provenance", core::provenance(a.tissue.input_files())}};
   write_json(a.summary, summary);
   spdlog::info("{} steps of {:.4g} days, stopped by {} at t = {:.2f} days, tumor volume {:.0f} mm3, {:.2f} s",
                r.steps, r.dt_days, solver::to_string(r.stop_reason), r.final_time_days, r.final_volume_mm3,

@@ -2,6 +2,7 @@
 // turn a run into one HDF5 model bundle. Train flags are generated from TrainConfig's keys.
 #include <spdlog/spdlog.h>
 
+#include "core/timing.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "models/bundle.h"
@@ -87,7 +88,7 @@ void register_train(CLI::App& app) {
       req.run_dir = *out;
       req.force = *force;
     }
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = core::Clock::now();
     req.on_log = [](const nlohmann::json& r) {
       if (r.at("kind") == "train")
         spdlog::info("step {} loss {:.5g} lr {:.3g} {:.2f} samples/s ETA {:.0f} s", r.at("step").get<int64_t>(),
@@ -98,7 +99,7 @@ void register_train(CLI::App& app) {
     };
     train::RunResult res = train::run_training(req);
     if (res.rank != 0) return;  // rank 0 reports for the group
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double s = core::seconds_since(t0);
     if (res.interrupted)
       spdlog::warn("interrupted at step {} ({:.0f} s); checkpoint written; continue with: tumorforge train --resume {}",
                    res.steps_done, s, req.run_dir);
@@ -127,7 +128,7 @@ void register_test_model(CLI::App& app) {
     models::Bundle b = models::read_bundle(*bundle);
     const torch::Device dev = models::parse_device(*device);
     if (*threads > 0) torch::set_num_threads(*threads);
-    train::StoreReader data(*store);
+    datagen::StoreReader data(*store);
     if (data.crop() != b.config.input_size)
       throw std::invalid_argument(*store + ": crop " + std::to_string(data.crop()) + " differs from the model's input size " +
                                   std::to_string(b.config.input_size));

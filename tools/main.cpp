@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/config_file.h"
@@ -17,7 +17,7 @@
 
 int main(int argc, char** argv) {
   using namespace tumorforge;
-  solver::set_command_line(argc, argv);
+  core::set_command_line(argc, argv);
   CLI::App app{"tumorforge: personalized brain-tumor growth modelling (Fisher-Kolmogorov solver, datasets,\n"
                "neural surrogate, inversion). Run `tumorforge <command> --help` for each stage."};
   app.require_subcommand(1);

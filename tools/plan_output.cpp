@@ -6,7 +6,7 @@
 #include <cmath>
 #include <optional>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/plan.h"
 #include "invert/plan_figure.h"
 #include "solver/nifti_io.h"
@@ -24,16 +24,16 @@ std::vector<uint8_t> brain_from_tissue(const solver::TissueMaps& t) {
   return brain;
 }
 
-nlohmann::json write_plan_files(const std::string& dir, const solver::Grid& grid, const invert::TumorMasks& tumor,
+nlohmann::json write_plan_files(const std::string& dir, const core::Grid& grid, const invert::TumorMasks& tumor,
                                 const invert::LabelConvention& conv, const std::vector<float>& concentration,
-                                const std::vector<uint8_t>& brain, const solver::Volume* recurrence, double margin_mm) {
+                                const std::vector<uint8_t>& brain, const core::Volume* recurrence, double margin_mm) {
   std::vector<uint8_t> core(tumor.core.size());
   int64_t core_voxels = 0;
   for (size_t i = 0; i < core.size(); ++i) core_voxels += core[i] = tumor.core[i] > 0;
   if (core_voxels == 0) throw std::invalid_argument("the segmentation has no tumor-core voxel under " + conv.describe());
   std::optional<std::vector<uint8_t>> rec_any, rec_enh;
   if (recurrence) {
-    const solver::Volume& r = *recurrence;
+    const core::Volume& r = *recurrence;
     bool binary = true;
     for (float v : r.data) binary = binary && (v == 0.0f || v == 1.0f);
     rec_any.emplace(r.data.size());
@@ -65,11 +65,11 @@ nlohmann::json write_plan_files(const std::string& dir, const solver::Grid& grid
                      {"model", {{"any", cov_json(invert::coverage(*rec_any, plans.model))}, {"enhancing", enh(plans.model)}}}};
   }
   std::vector<float> core_f(tumor.core.begin(), tumor.core.end());
-  const auto com = datagen::centre_of_mass(core_f, grid);
+  const auto com = core::centre_of_mass(core_f, grid);
   const std::array<int64_t, 3> centre{std::lround(com[0]), std::lround(com[1]), std::lround(com[2])};
   solver::write_nifti_labels(dir + "/standard_plan.nii.gz", grid, plans.standard, "tumorforge plan: standard");
   solver::write_nifti_labels(dir + "/model_plan.nii.gz", grid, plans.model, "tumorforge plan: model");
-  invert::write_png(dir + "/plan.png", invert::plan_figure(grid, brain, tumor, plans, rec_any ? &*rec_any : nullptr, centre, margin_mm));
+  core::write_png(dir + "/plan.png", invert::plan_figure(grid, brain, tumor, plans, rec_any ? &*rec_any : nullptr, centre, margin_mm));
   spdlog::info("standard plan {} voxels ({:.1f} cm3, core + {} mm), model plan {} voxels", plans.standard_voxels,
                j["standard_plan_cm3"].get<double>(), margin_mm, plans.model_voxels);
   if (j.contains("coverage")) spdlog::info("recurrence coverage: {}", j["coverage"].dump());

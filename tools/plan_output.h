@@ -16,8 +16,8 @@ std::vector<uint8_t> brain_from_tissue(const solver::TissueMaps& tissue);
 
 // Writes the plan files into `dir` (all inputs on `grid`) and returns plan.json's content (without inputs and
 // provenance, which the caller adds). `recurrence` may be null.
-nlohmann::json write_plan_files(const std::string& dir, const solver::Grid& grid, const invert::TumorMasks& tumor,
+nlohmann::json write_plan_files(const std::string& dir, const core::Grid& grid, const invert::TumorMasks& tumor,
                                 const invert::LabelConvention& conv, const std::vector<float>& concentration,
-                                const std::vector<uint8_t>& brain, const solver::Volume* recurrence, double margin_mm);
+                                const std::vector<uint8_t>& brain, const core::Volume* recurrence, double margin_mm);
 
 }  // namespace tumorforge::cli

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/evaluation.h"
 #include "invert/figures.h"
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace tumorforge::cli {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 std::vector<float> x_fastest(const torch::Tensor& cube) {
   const torch::Tensor c = cube.detach().to(torch::kCPU, torch::kFloat32).contiguous().view(-1);
   const int64_t S = static_cast<int64_t>(std::llround(std::cbrt(static_cast<double>(c.numel()))));
-  return datagen::from_c_order(std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), {S, S, S});
+  return core::from_c_order(std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), {S, S, S});
 }
 
 std::string f3(double v) {
@@ -40,11 +40,11 @@ void write_case_figure(const std::string& path, const invert::ModelCase& c, cons
   for (const auto& r : results) fields.push_back(x_fastest(r));
   std::vector<invert::SliceRow> rows{{nullptr}};
   for (const auto& f : fields) rows.push_back({&f});
-  invert::write_png(path, invert::slice_figure(t, rows, {S / 2, S / 2, S / 2}, 160));
+  core::write_png(path, invert::slice_figure(t, rows, {S / 2, S / 2, S / 2}, 160));
 }
 
 void write_training_curve(const std::string& metrics_jsonl, const std::string& png_path) {
-  invert::Series train, val;
+  core::Series train, val;
   val.colour = {214, 39, 40};
   std::ifstream in(metrics_jsonl);
   std::string line;
@@ -59,7 +59,7 @@ void write_training_curve(const std::string& metrics_jsonl, const std::string& p
       val.y.push_back(r.at("val_loss").get<double>());
     }
   }
-  invert::write_png(png_path, invert::line_plot({train, val}, true));
+  core::write_png(png_path, core::line_plot({train, val}, true));
 }
 
 void write_quickstart_report(const std::string& out, const nlohmann::json& stages, double wall_seconds) {
@@ -122,7 +122,7 @@ void write_quickstart_report(const std::string& out, const nlohmann::json& stage
       md << "MSE " << f3(tr.at("last_val").value("val_mse", NAN)) << ", NCC " << f3(tr.at("last_val").value("val_ncc", NAN));
     md << ". Run directory: `train_run/` (checkpoints, metrics.jsonl, config.json).\n";
   }
-  solver::write_text_atomic(out + "/report.md", md.str());
+  core::write_text_atomic(out + "/report.md", md.str());
 }
 
 }  // namespace tumorforge::cli

@@ -1,12 +1,12 @@
 // Axis-flip augmentation (see augment.h).
 #include "train/augment.h"
 
-#include "datagen/sampling.h"
+#include "core/random.h"
 
 namespace tumorforge::train {
 
 unsigned flip_mask(uint64_t seed, int64_t step, int64_t n) {
-  const uint64_t h = datagen::splitmix64(datagen::splitmix64(seed ^ 0xf11bull) ^ datagen::splitmix64(
+  const uint64_t h = core::splitmix64(core::splitmix64(seed ^ 0xf11bull) ^ core::splitmix64(
                                              static_cast<uint64_t>(step) * 4096 + static_cast<uint64_t>(n)));
   return static_cast<unsigned>(h >> 61);  // three bits
 }

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "solver/atomic_file.h"
-#include "solver/provenance.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
 
 namespace fs = std::filesystem;
 
@@ -23,7 +23,7 @@ std::string checkpoint_name(int64_t step) {
 
 void save_checkpoint(const std::string& dir, const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
                      const nlohmann::json& state) {
-  const std::string tmp = solver::temp_path_for(dir);
+  const std::string tmp = core::temp_path_for(dir);
   fs::create_directories(tmp);
   try {
     {
@@ -37,8 +37,8 @@ void save_checkpoint(const std::string& dir, const torch::nn::Module& model, con
       a.save_to(tmp + "/optimizer.pt");
     }
     // Checked writes: a full disk must fail the checkpoint, never leave one marked complete with a cut state.
-    solver::write_text_atomic(tmp + "/state.json", state.dump(2) + "\n");
-    solver::write_text_atomic(tmp + "/COMPLETE", "ok\n");  // last: marks the directory whole
+    core::write_text_atomic(tmp + "/state.json", state.dump(2) + "\n");
+    core::write_text_atomic(tmp + "/COMPLETE", "ok\n");  // last: marks the directory whole
   } catch (const std::exception& e) {
     std::error_code ec;
     fs::remove_all(tmp, ec);
@@ -47,7 +47,7 @@ void save_checkpoint(const std::string& dir, const torch::nn::Module& model, con
   }
   std::error_code ec;
   if (fs::exists(dir)) {  // replacing (e.g. best/): move the old one aside first, then drop it
-    const std::string old = solver::temp_path_for(dir);
+    const std::string old = core::temp_path_for(dir);
     fs::rename(dir, old);
     fs::rename(tmp, dir);
     fs::remove_all(old, ec);
@@ -108,7 +108,7 @@ std::string parameters_sha256(const torch::nn::Module& model) {
     bytes += p.key();
     bytes.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
   }
-  return solver::sha256_bytes(bytes.data(), bytes.size());
+  return core::sha256_bytes(bytes.data(), bytes.size());
 }
 
 }  // namespace tumorforge::train

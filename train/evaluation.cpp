@@ -2,7 +2,7 @@
 #include "train/evaluation.h"
 
 #include "datagen/theta.h"
-#include "train/metrics.h"
+#include "models/field_metrics.h"
 
 namespace tumorforge::train {
 
@@ -37,7 +37,7 @@ Batch to_device(Batch b, const torch::Device& d) {
   return b;
 }
 
-nlohmann::json evaluate(Net& net, const StoreReader& val, int64_t batch, int64_t limit, const torch::Device& dev) {
+nlohmann::json evaluate(Net& net, const datagen::StoreReader& val, int64_t batch, int64_t limit, const torch::Device& dev) {
   torch::NoGradGuard no_grad;
   net.module().eval();
   std::vector<int64_t> idx = val.done();
@@ -52,7 +52,7 @@ nlohmann::json evaluate(Net& net, const StoreReader& val, int64_t batch, int64_t
       auto pred = net.surrogate->forward(b.tissue, b.theta);
       auto mask = net.surrogate->brain_mask(b.tissue);
       for (int64_t k = 0; k < pred.size(0); ++k) {
-        FieldMetrics m = field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
+        models::FieldMetrics m = models::field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
         mse += m.mse, mae += m.mae, ncc += m.ncc, dice += m.dice, n += 1;
       }
     }

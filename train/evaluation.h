@@ -30,6 +30,6 @@ struct Net {
 Batch to_device(Batch b, const torch::Device& d);
 
 // limit > 0: only the first `limit` finished samples. Returns {"val_loss", metrics..., "val_samples"}.
-nlohmann::json evaluate(Net& net, const StoreReader& data, int64_t batch, int64_t limit, const torch::Device& dev);
+nlohmann::json evaluate(Net& net, const datagen::StoreReader& data, int64_t batch, int64_t limit, const torch::Device& dev);
 
 }  // namespace tumorforge::train

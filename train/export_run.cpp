@@ -9,7 +9,7 @@
 
 #include "models/bundle.h"
 #include "models/networks.h"
-#include "solver/provenance.h"
+#include "core/provenance.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
 
@@ -54,7 +54,7 @@ std::string export_run(const std::string& run_dir, bool best, const std::string&
                          {"metrics", metrics},
                          {"checkpoint", {{"dir", ck}, {"step", state.at("step")}, {"param_sha256", state.at("param_sha256")}}},
                          {"training_provenance", cfg.at("provenance")},
-                         {"provenance", solver::provenance({})}};
+                         {"provenance", core::provenance({})}};
   if (cfg.contains("init_from_sha256")) meta["init_from_sha256"] = cfg.at("init_from_sha256");  // fine-tuned from
   // θ statistics of the training set, for the inversion's start point and bounds; the store path in the run's
   // config is relative to where training ran, so it is tried as given and beside the run directory.
@@ -68,7 +68,7 @@ std::string export_run(const std::string& run_dir, bool best, const std::string&
       found += (found.empty() ? "" : ",") + (base / p).string();
     }
     if (!all) continue;
-    meta["theta_stats"] = TrainingSet(found).theta_stats();
+    meta["theta_stats"] = datagen::TrainingSet(found).theta_stats();
     break;
   }
   const std::string train_store = train_stores;

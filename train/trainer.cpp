@@ -17,16 +17,17 @@
 
 #include "models/bundle.h"
 #include "models/networks.h"
-#include "solver/atomic_file.h"
-#include "solver/provenance.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/loader.h"
 #include "train/evaluation.h"
+#include "core/timing.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using tumorforge::core::Clock;
 
 namespace tumorforge::train {
 namespace {
@@ -80,7 +81,7 @@ void truncate_metrics(const std::string& path, int64_t step) {
     }
   }
   in.close();
-  solver::write_text_atomic(path, kept);
+  core::write_text_atomic(path, kept);
 }
 
 }  // namespace
@@ -124,8 +125,8 @@ RunResult run_training(const RunRequest& req) {
   else torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(c.seed);
 
-  TrainingSet train_data(c.train);
-  StoreReader val_data(c.val);
+  datagen::TrainingSet train_data(c.train);
+  datagen::StoreReader val_data(c.val);
   models::NetConfig nc;
   nc.kind = c.model;
   nc.widths = c.widths;
@@ -150,7 +151,7 @@ RunResult run_training(const RunRequest& req) {
                                     (have.contains(it.key()) ? have.at(it.key()).dump() : std::string("(none)")) +
                                     ", this run's is " + it.value().dump());
     models::load_weights(b, net.module(), c.init_from);
-    init_sha256 = solver::sha256_file(c.init_from);
+    init_sha256 = core::sha256_file(c.init_from);
     if (lead) spdlog::info("initial weights from {} (sha256 {})", c.init_from, init_sha256.substr(0, 12));
   }
   net.module().to(dev);
@@ -174,11 +175,11 @@ RunResult run_training(const RunRequest& req) {
   } else {
     nlohmann::json cfg = c, net_json = nc;
     saved = {{"train", cfg}, {"net", net_json}, {"data", train_data.description()}, {"theta_range", train_data.first().theta_range()},
-             {"provenance", solver::provenance({})}, {"world_size", env.world_size}};
+             {"provenance", core::provenance({})}, {"world_size", env.world_size}};
     if (!init_sha256.empty()) saved["init_from_sha256"] = init_sha256;
     if (lead) {
       fs::create_directories(dir + "/checkpoints");
-      solver::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
+      core::write_text_atomic(dir + "/config.json", saved.dump(2) + "\n");
     }
   }
   // Every rank starts from rank 0's weights (identical by seed already; after a resume they came from one file).

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "datagen/datagen_run.h"
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "solver/fk_solver.h"
 #include "datagen/verify.h"
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/cmaes.h"
 #include "invert/figures.h"
 #include "invert/inversion.h"
@@ -37,8 +37,8 @@ invert::ModelSpec spec_for(int64_t crop, double spacing) {
 }
 
 // A Gaussian blob on the tissue grid, zero outside matter: a stand-in target concentration.
-solver::Volume blob(const solver::TissueMaps& t, std::array<double, 3> centre_vox, double sigma_vox) {
-  solver::Volume v(t.grid);
+core::Volume blob(const solver::TissueMaps& t, std::array<double, 3> centre_vox, double sigma_vox) {
+  core::Volume v(t.grid);
   const auto& d = t.grid.dims;
   for (int64_t k = 0; k < d[2]; ++k)
     for (int64_t j = 0; j < d[1]; ++j)
@@ -90,7 +90,7 @@ TEST_CASE("gb recovers theta* to 1e-3 when the frozen surrogate itself made the 
   const invert::Networks n = random_networks(3, 1.0, false);
 
   auto tissue = phantom(32, 6);
-  const solver::Volume target_stub = blob(*tissue, {16, 14, 17}, 2);
+  const core::Volume target_stub = blob(*tissue, {16, 14, 17}, 2);
   invert::ModelCase c = invert::prepare_patient(tissue, target_stub, invert::TargetKind::kConcentration, n.spec, false, "t");
   const Theta truth{0.2, -0.3, 0.1, -0.2, 0.35};
   c.target = invert::surrogate_cube(n, c, truth);
@@ -163,9 +163,9 @@ TEST_CASE("fit_cmaes with a budget below one generation is refused by name (it u
 TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refused with one clear line") {
   auto tissue = phantom(32, 3);
   const auto spec = spec_for(16, 6);
-  solver::Volume good = blob(*tissue, {16, 16, 16}, 3);
+  core::Volume good = blob(*tissue, {16, 16, 16}, 3);
   const invert::LabelConvention brats = invert::label_convention("brats2021");
-  auto prep = [&](const solver::Volume& t, bool resample, invert::TargetKind k = invert::TargetKind::kConcentration) {
+  auto prep = [&](const core::Volume& t, bool resample, invert::TargetKind k = invert::TargetKind::kConcentration) {
     return invert::prepare_patient(tissue, t, k, spec, resample, "--target x.nii.gz", 0.6, 0.2, &brats);
   };
   CHECK(error_of([&] { prep(good, false); }).find("pass --resample") != std::string::npos);
@@ -174,17 +174,17 @@ TEST_CASE("patient inputs: spacing, range, emptiness, grid and labels are refuse
   CHECK(c.tissue.sizes() == std::vector<int64_t>{1, 3, 16, 16, 16});
   for (double o : c.com_offset_mm) CHECK(std::abs(o) <= 6.0);  // within a coarse voxel of the cube centre
 
-  solver::Volume bad = good;
+  core::Volume bad = good;
   bad.data[100] = 1.5f;
   CHECK(error_of([&] { prep(bad, true); }).find("outside [0, 1]") != std::string::npos);
   bad.data[100] = NAN;
   CHECK(error_of([&] { prep(bad, true); }).find("outside [0, 1]") != std::string::npos);
-  solver::Volume empty(tissue->grid);
+  core::Volume empty(tissue->grid);
   CHECK(error_of([&] { prep(empty, true); }).find("empty") != std::string::npos);
-  solver::Volume other = blob(*phantom(30, 3), {15, 15, 15}, 3);
+  core::Volume other = blob(*phantom(30, 3), {15, 15, 15}, 3);
   CHECK(error_of([&] { prep(other, true); }).find("differs from the tissue") != std::string::npos);
 
-  solver::Volume labels(tissue->grid);
+  core::Volume labels(tissue->grid);
   labels.at(16, 16, 16) = 1;
   labels.at(17, 16, 16) = 2;
   labels.at(15, 16, 16) = 4;
@@ -237,10 +237,10 @@ TEST_CASE("the solver run converts mu to (D_w, rho) at T and seeds at cube centr
 
 TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable data") {
   auto tissue = phantom(24, 4);
-  solver::Volume b = blob(*tissue, {12, 12, 12}, 3);
-  invert::Image img = invert::slice_figure(*tissue, {{nullptr}, {&b.data}}, {12, 12, 12}, 96);
+  core::Volume b = blob(*tissue, {12, 12, 12}, 3);
+  core::Image img = invert::slice_figure(*tissue, {{nullptr}, {&b.data}}, {12, 12, 12}, 96);
   const fs::path p = fs::temp_directory_path() / ("tumorforge_png_" + std::to_string(::getpid()) + ".png");
-  invert::write_png(p.string(), img);
+  core::write_png(p.string(), img);
   std::ifstream in(p, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   fs::remove(p);
@@ -268,12 +268,12 @@ TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable
 }
 
 TEST_CASE("label conventions: the same numbers split into core, edema and enhancing by the convention named") {
-  solver::Grid g;
+  core::Grid g;
   g.dims = {5, 1, 1};
-  solver::Volume v(g);
+  core::Volume v(g);
   v.data = {0, 1, 2, 3, 4};
   auto split = [&](const std::string& conv, const std::string& core = "", const std::string& edema = "") {
-    solver::Volume w = v;
+    core::Volume w = v;
     const auto c = invert::label_convention(conv, core, edema);
     // Drop the labels this convention does not define, so each split sees only its own.
     for (float& x : w.data) {
@@ -301,14 +301,14 @@ TEST_CASE("label conventions: the same numbers split into core, edema and enhanc
   CHECK(error_of([] { invert::label_convention("gliodil", "1"); }).find("not both") != std::string::npos);
   CHECK(error_of([] { invert::label_convention("", "1,x", "3"); }).find("--core-labels '1,x'") != std::string::npos);
   CHECK(error_of([] { invert::label_convention("", "1,3", "3"); }).find("in both") != std::string::npos);
-  solver::Volume frac = v;
+  core::Volume frac = v;
   frac.data[2] = 2.5f;
   CHECK(error_of([&] { invert::tumor_masks(frac, "s.nii.gz", invert::label_convention("brats2021")); }).find("not an integer label") !=
         std::string::npos);
 }
 
 TEST_CASE("squared distance transform equals brute force on an anisotropic grid, and plans have equal sizes") {
-  solver::Grid g;
+  core::Grid g;
   g.dims = {11, 9, 7};
   g.spacing_mm = {1.0, 2.0, 3.0};
   std::vector<uint8_t> mask(static_cast<size_t>(g.num_voxels()), 0);
@@ -354,11 +354,11 @@ TEST_CASE("squared distance transform equals brute force on an anisotropic grid,
 TEST_CASE("the same patient in LPS and in RAS voxel order gets the same plans, ties included") {
   // An RAS grid and the same voxels stored with x and y reversed (LPS order); the affine maps both to the same
   // world points. A concentration with many equal values (zeros) and equal core distances exercises every tie.
-  solver::Grid ras;
+  core::Grid ras;
   ras.dims = {12, 10, 6};
   ras.spacing_mm = {1.0, 1.0, 2.0};
-  ras.affine = solver::scaling_affine(ras.spacing_mm);
-  solver::Grid lps = ras;
+  ras.affine = core::scaling_affine(ras.spacing_mm);
+  core::Grid lps = ras;
   for (size_t r : {0, 1}) {
     lps.affine[r][r] = -ras.spacing_mm[r];
     lps.affine[r][3] = ras.spacing_mm[r] * static_cast<double>(ras.dims[r] - 1);

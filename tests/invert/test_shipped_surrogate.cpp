@@ -9,7 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "datagen/resample.h"
+#include "core/grid_ops.h"
 #include "invert/model_case.h"
 #include "invert/surrogate_fit.h"
 #include "solver/fk_solver.h"

@@ -17,7 +17,7 @@ TissueMaps white_matter_slab(int64_t nx, int64_t ny, int64_t nz, double h) {
   TissueMaps t;
   t.grid.dims = {nx, ny, nz};
   t.grid.spacing_mm = {h, h, h};
-  t.grid.affine = scaling_affine(t.grid.spacing_mm);
+  t.grid.affine = tumorforge::core::scaling_affine(t.grid.spacing_mm);
   size_t n = static_cast<size_t>(nx * ny * nz);
   t.wm.assign(n, 1.0f);
   t.gm.assign(n, 0.0f);

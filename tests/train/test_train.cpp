@@ -89,7 +89,7 @@ TEST_CASE("a tiny surrogate overfits 8 samples: training loss falls 10x") {
 }
 
 TEST_CASE("loader order depends only on (seed, epoch) and continues exactly from a saved state") {
-  train::StoreReader reader(tiny_store(8));
+  datagen::StoreReader reader(tiny_store(8));
   auto p = train::epoch_permutation(100, 7, 3);
   CHECK(std::set<int64_t>(p.begin(), p.end()).size() == 100);
   CHECK(p == train::epoch_permutation(100, 7, 3));
@@ -185,12 +185,12 @@ TEST_CASE("axis flips are an exact FK symmetry: the solver on mirrored anatomy g
 }
 
 TEST_CASE("random flips mirror tissue, concentration and the seed offset together, the same way on a rerun") {
-  train::StoreReader reader(tiny_store(8));
+  datagen::StoreReader reader(tiny_store(8));
   const auto& done = reader.done();
-  train::Batch b = reader.read({done[0], done[1], done[2], done[3]});
-  const train::Batch orig = reader.read({done[0], done[1], done[2], done[3]});
+  datagen::Batch b = reader.read({done[0], done[1], done[2], done[3]});
+  const datagen::Batch orig = reader.read({done[0], done[1], done[2], done[3]});
   const int64_t step = 17;
-  train::Batch f = train::random_flips(std::move(b), 5, step);
+  datagen::Batch f = train::random_flips(std::move(b), 5, step);
   int flipped = 0;
   for (int64_t n = 0; n < 4; ++n) {
     const unsigned mask = train::flip_mask(5, step, n);
@@ -215,11 +215,11 @@ TEST_CASE("random flips mirror tissue, concentration and the seed offset togethe
 }
 
 TEST_CASE("a shifted read moves the cube: tissue recut from the atlas, concentration moved, seed offset by -shift") {
-  train::StoreReader reader(tiny_store(8));
+  datagen::StoreReader reader(tiny_store(8));
   const int64_t i = reader.done()[1];
   const std::array<int64_t, 3> sh{2, -3, 1};
   const std::vector<std::array<int64_t, 3>> shifts{sh};
-  const train::Batch a = reader.read({i}), b = reader.read({i}, &shifts);
+  const datagen::Batch a = reader.read({i}), b = reader.read({i}, &shifts);
   const int64_t S = reader.crop();
   const double h = reader.store().store_level().grid.spacing_mm[0];
   // θ: the seed offset from the new cube centre is the old one minus the shift in mm (normalized by ±S/2·h).
@@ -295,16 +295,16 @@ TEST_CASE("a training run that throws gives SIGINT/SIGTERM back to the caller's 
 }
 
 TEST_CASE("data-parallel ranks read disjoint slices of the one-process batch, shifted and flipped alike") {
-  train::StoreReader reader(tiny_store(8));
+  datagen::StoreReader reader(tiny_store(8));
   // Global batch 4, 2 ranks: rank r reads samples [2r, 2r + 2) of each global batch, with the shifts and flips the
   // one-process run gives those samples (both are drawn from the sample's place in the global batch).
   train::Loader one(reader, 4, 11, 1, 2, {}, 2);
   train::Loader r0(reader, 4, 11, 1, 2, {}, 2, 0, 2), r1(reader, 4, 11, 1, 2, {}, 2, 1, 2);
   CHECK(r1.first_in_batch() == 2);
   for (int64_t step = 0; step < 3; ++step) {
-    train::Batch all = train::random_flips(one.next(), 5, step);
-    train::Batch a = train::random_flips(r0.next(), 5, step, r0.first_in_batch());
-    train::Batch b = train::random_flips(r1.next(), 5, step, r1.first_in_batch());
+    datagen::Batch all = train::random_flips(one.next(), 5, step);
+    datagen::Batch a = train::random_flips(r0.next(), 5, step, r0.first_in_batch());
+    datagen::Batch b = train::random_flips(r1.next(), 5, step, r1.first_in_batch());
     std::vector<int64_t> joined = a.indices;
     joined.insert(joined.end(), b.indices.begin(), b.indices.end());
     CHECK(joined == all.indices);

@@ -111,7 +111,7 @@ invert::ModelCase phantom_case(int size, double spacing_mm, const invert::ModelS
   p.seed_mm = {0.6 * size * spacing_mm, 0.45 * size * spacing_mm, 0.5 * size * spacing_mm};
   solver::SolverOptions o;
   o.threads = threads;
-  solver::Volume target = solver::simulate(*tissue, p, o).concentration;
+  core::Volume target = solver::simulate(*tissue, p, o).concentration;
   return invert::prepare_patient(tissue, target, invert::TargetKind::kConcentration, spec, false, "bench");
 }
 
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
   }
   if (std::filesystem::exists(store)) {
     invert::Networks n = invert::load_networks(sur, inv, torch::kCPU);
-    train::StoreReader reader(store);
+    datagen::StoreReader reader(store);
     auto sim = std::make_shared<const solver::TissueMaps>(reader.store().sim_tissue(0));
     rows.push_back(measure("dev preset, held-out store case (shipped checkpoints, 32³ at 4 mm), defaults", n,
                            invert::case_from_store(reader, reader.done()[0], sim), threads, 0, generations, true));

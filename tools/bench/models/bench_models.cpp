@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   // of the default-width surrogate at the store's crop size, measured in the same run.
   nlohmann::json loader_row;
   if (!store.empty()) {
-    tumorforge::train::StoreReader reader(store);
+    tumorforge::datagen::StoreReader reader(store);
     const int64_t S = reader.crop(), batch = 3, n = 40;
     double load_s = 0;
     {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 
 std::string sha256_file(const std::string& path);  // hex digest; throws naming the file if unreadable
 std::string sha256_bytes(const void* data, size_t size);
@@ -16,4 +16,4 @@ nlohmann::json provenance(const std::vector<std::string>& input_files);
 void set_command_line(int argc, char** argv);  // recorded once by main()
 std::string utc_now_iso8601();
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

@@ -1,5 +1,5 @@
 // Temp-and-rename file writing (see atomic_file.h).
-#include "solver/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <unistd.h>
 
@@ -12,15 +12,15 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "core/host.h"
+
 namespace fs = std::filesystem;
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 
 const std::string& host_tag() {
   static const std::string host = [] {
-    char buf[128] = {0};
-    gethostname(buf, sizeof buf - 1);
-    std::string h(buf);
+    std::string h = host_name();
     for (char& ch : h)
       if (ch == '-' || ch == '/') ch = '_';
     return h.empty() ? std::string("host") : h;
@@ -74,4 +74,4 @@ void write_text_atomic(const std::string& path, const std::string& content) {
   tmp.commit();
 }
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 
 // "dir/.tmp-<host>-<pid>-<n>-name.ext": same directory (rename stays atomic), same extension (format detection).
 std::string temp_path_for(const std::string& final_path);
@@ -29,4 +29,4 @@ class TempFile {
 void write_text_atomic(const std::string& path, const std::string& content);
 void ensure_parent_dir(const std::string& path);  // mkdir -p of the file's directory
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "solver/provenance.h"
+#include "core/provenance.h"
 
-using namespace tumorforge::solver;
+using namespace tumorforge::core;
 
 TEST_CASE("sha256 matches the FIPS 180-4 test vectors") {
   CHECK(sha256_bytes("abc", 3) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -1,10 +1,10 @@
 // The 5×7 font (see bitmap_font.h). Each glyph is seven rows of five bits, most significant bit on the left.
-#include "invert/bitmap_font.h"
+#include "core/bitmap_font.h"
 
 #include <cctype>
 #include <map>
 
-namespace tumorforge::invert {
+namespace tumorforge::core {
 namespace {
 
 using Glyph = std::array<uint8_t, 7>;
@@ -59,4 +59,4 @@ int64_t draw_text(Image& img, int64_t x, int64_t y, const std::string& text, std
   return x;
 }
 
-}  // namespace tumorforge::invert
+}  // namespace tumorforge::core

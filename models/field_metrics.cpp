@@ -1,9 +1,9 @@
-// Field metrics (see metrics.h), computed in double.
-#include "train/metrics.h"
+// Field metrics (see field_metrics.h), computed in double.
+#include "models/field_metrics.h"
 
 #include <cmath>
 
-namespace tumorforge::train {
+namespace tumorforge::models {
 
 FieldMetrics field_metrics(const torch::Tensor& pred_in, const torch::Tensor& target_in, const torch::Tensor& mask_in,
                            double thr) {
@@ -24,4 +24,4 @@ FieldMetrics field_metrics(const torch::Tensor& pred_in, const torch::Tensor& ta
   return r;
 }
 
-}  // namespace tumorforge::train
+}  // namespace tumorforge::models

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 
 using Affine = std::array<std::array<double, 4>, 4>;  // world_mm = A * (i, j, k, 1)
 
@@ -41,4 +41,4 @@ struct Volume {
   float at(int64_t i, int64_t j, int64_t k) const { return data[static_cast<size_t>(grid.index(i, j, k))]; }
 };
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

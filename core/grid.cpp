@@ -1,10 +1,10 @@
 // Grid helpers: shape comparison and printing.
-#include "solver/grid.h"
+#include "core/grid.h"
 
 #include <cmath>
 #include <sstream>
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 
 bool Grid::same_shape(const Grid& other) const {
   if (dims != other.dims) return false;
@@ -30,4 +30,4 @@ Affine scaling_affine(const std::array<double, 3>& spacing_mm) {
   return a;
 }
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-namespace tumorforge::train {
+namespace tumorforge::models {
 
 struct FieldMetrics {
   double mse = 0, mae = 0, ncc = 0, dice = 0;
@@ -13,4 +13,4 @@ struct FieldMetrics {
 FieldMetrics field_metrics(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& mask,
                            double dice_threshold = 0.33);
 
-}  // namespace tumorforge::train
+}  // namespace tumorforge::models

@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4, a small self-contained implementation: no crypto dependency for one checksum) and the
 // provenance record.
-#include "solver/provenance.h"
+#include "core/provenance.h"
 
 #include <unistd.h>
 
@@ -11,9 +11,10 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/host.h"
 #include "tumorforge/version.h"
 
-namespace tumorforge::solver {
+namespace tumorforge::core {
 namespace {
 
 constexpr std::array<uint32_t, 64> kRound = {
@@ -126,13 +127,11 @@ std::string utc_now_iso8601() {
 }
 
 nlohmann::json provenance(const std::vector<std::string>& input_files) {
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
   nlohmann::json inputs = nlohmann::json::object();
   for (const auto& f : input_files) inputs[f] = "sha256:" + sha256_file(f);
   return {{"tool", "tumorforge"},     {"version", kVersion}, {"git_commit", kGitCommit},
-          {"command_line", command_line()}, {"host", host},   {"created_utc", utc_now_iso8601()},
+          {"command_line", command_line()}, {"host", host_name()},   {"created_utc", utc_now_iso8601()},
           {"inputs", inputs}};
 }
 
-}  // namespace tumorforge::solver
+}  // namespace tumorforge::core

@@ -1,11 +1,11 @@
-// Block averaging and cropping (see resample.h).
-#include "datagen/resample.h"
+// Block averaging and cropping (see grid_ops.h).
+#include "core/grid_ops.h"
 
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 
-namespace tumorforge::datagen {
+namespace tumorforge::core {
 
 std::array<int64_t, 3> integer_factor(const std::array<double, 3>& fine, double coarse, const std::string& what) {
   std::array<int64_t, 3> f{};
@@ -41,8 +41,8 @@ GridLevel coarsen(const GridLevel& fine, const std::array<int64_t, 3>& k) {
   return c;
 }
 
-std::vector<float> block_average(const std::vector<float>& fine, const solver::Grid& fg,
-                                 const std::array<int64_t, 3>& k, const solver::Grid& cg) {
+std::vector<float> block_average(const std::vector<float>& fine, const Grid& fg,
+                                 const std::array<int64_t, 3>& k, const Grid& cg) {
   if (k[0] == 1 && k[1] == 1 && k[2] == 1) return fine;
   std::vector<double> sum(static_cast<size_t>(cg.num_voxels()), 0.0);
   std::vector<int32_t> count(sum.size(), 0);
@@ -58,17 +58,7 @@ std::vector<float> block_average(const std::vector<float>& fine, const solver::G
   return out;
 }
 
-solver::TissueMaps block_average(const solver::TissueMaps& fine, const std::array<int64_t, 3>& k, const solver::Grid& cg) {
-  solver::TissueMaps t;
-  t.grid = cg;
-  t.source = fine.source;
-  t.wm = block_average(fine.wm, fine.grid, k, cg);
-  t.gm = block_average(fine.gm, fine.grid, k, cg);
-  t.csf = block_average(fine.csf, fine.grid, k, cg);
-  return t;
-}
-
-std::array<double, 3> centre_of_mass(const std::vector<float>& f, const solver::Grid& g) {
+std::array<double, 3> centre_of_mass(const std::vector<float>& f, const Grid& g) {
   double m = 0, sx = 0, sy = 0, sz = 0;
   for (int64_t z = 0; z < g.dims[2]; ++z)
     for (int64_t y = 0; y < g.dims[1]; ++y)
@@ -90,7 +80,7 @@ std::array<int64_t, 3> crop_origin_for(const std::array<double, 3>& com, int64_t
   return o;
 }
 
-std::vector<float> crop_cube(const std::vector<float>& f, const solver::Grid& g, const std::array<int64_t, 3>& o,
+std::vector<float> crop_cube(const std::vector<float>& f, const Grid& g, const std::array<int64_t, 3>& o,
                              int64_t e) {
   std::vector<float> out(static_cast<size_t>(e * e * e), 0.0f);
   for (int64_t z = 0; z < e; ++z)
@@ -118,4 +108,4 @@ std::vector<float> from_c_order(const std::vector<float>& co, const std::array<i
   return out;
 }
 
-}  // namespace tumorforge::datagen
+}  // namespace tumorforge::core
