@@ -53,6 +53,34 @@ void TempFile::commit() {
   committed_ = true;
 }
 
+StagedDir::StagedDir(std::string final_dir) : final_(std::move(final_dir)) {
+  fs::path p = fs::path(final_).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "out/" names the directory "out"
+  final_ = p.string();
+  staging_ = temp_path_for(final_);
+  std::error_code ec;
+  fs::create_directories(staging_, ec);
+  if (ec) throw std::runtime_error(final_ + ": cannot create the staging directory '" + staging_ + "': " + ec.message());
+}
+
+StagedDir::~StagedDir() {
+  std::error_code ec;
+  fs::remove_all(staging_, ec);  // empty after a commit
+}
+
+void StagedDir::commit() {
+  std::error_code ec;
+  fs::create_directories(final_, ec);
+  if (ec) throw std::runtime_error(final_ + ": cannot create directory: " + ec.message());
+  for (const auto& e : fs::directory_iterator(staging_)) {
+    const fs::path to = fs::path(final_) / e.path().filename();
+    if (e.is_directory() && fs::is_directory(to)) fs::remove_all(to);  // a directory replaces the old one whole
+    if (std::rename(e.path().c_str(), to.c_str()) != 0)
+      throw std::runtime_error("cannot rename '" + e.path().string() + "' to '" + to.string() + "': " + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
 void ensure_parent_dir(const std::string& path) {
   fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) return;

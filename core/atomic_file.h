@@ -26,6 +26,26 @@ class TempFile {
   bool committed_ = false;
 };
 
+// An output directory written as a whole: files go into a staging directory beside it (temp_path_for's name),
+// and commit() moves them into `final_dir` (created if needed; files of the same name are replaced, others
+// kept). Destroyed without commit() — an exception on the way — the staging directory and all in it vanish,
+// so a failed command leaves no half-written output.
+class StagedDir {
+ public:
+  explicit StagedDir(std::string final_dir);
+  ~StagedDir();
+  StagedDir(const StagedDir&) = delete;
+  StagedDir& operator=(const StagedDir&) = delete;
+
+  const std::string& path() const { return staging_; }
+  std::string file(const std::string& name) const { return staging_ + "/" + name; }
+  void commit();
+
+ private:
+  std::string final_, staging_;
+  bool committed_ = false;
+};
+
 void write_text_atomic(const std::string& path, const std::string& content);
 void ensure_parent_dir(const std::string& path);  // mkdir -p of the file's directory
 

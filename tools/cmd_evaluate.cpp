@@ -83,16 +83,14 @@ void register_evaluate(CLI::App& app) {
         {"model_spec", nets.spec.to_json()},
         {"checkpoints", nets.files},
         {"provenance", core::provenance({})}};
-    const std::string staging = staging_dir_for(a->out);
-    try {
+    core::StagedDir out_dir(a->out);
+    const std::string staging = out_dir.path();
+    {
       core::write_text_atomic(staging + "/cases.csv", invert::cases_csv(rows));
       core::write_text_atomic(staging + "/tables.md", md);
       write_json(staging + "/tables.json", tables);
       write_json(staging + "/evaluation.json", summary);
-      publish_staging_dir(staging, a->out);
-    } catch (...) {
-      std::filesystem::remove_all(staging);
-      throw;
+      out_dir.commit();
     }
     std::printf("%s\n", md.c_str());
     spdlog::info("wrote {}/cases.csv, tables.md, tables.json, evaluation.json", a->out);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/atomic_file.h"
 #include "core/grid_ops.h"
 #include "invert/figures.h"
 #include "invert/inversion.h"
@@ -56,18 +57,12 @@ nlohmann::json final_metrics(const invert::ModelCase& c, const core::Volume& tar
 
 nlohmann::json segmentation_metrics(const invert::TumorMasks& masks, const std::vector<float>& result,
                                     const invert::ObjectiveConfig& o) {
-  const std::vector<float>&core = masks.core, &whole = masks.whole;
+  // Dice of {c >= tau} against the 0/1 mask (>= tau too, as tau is in (0, 1]) over the whole grid.
+  const torch::Tensor everywhere = torch::ones({static_cast<int64_t>(result.size())});
   auto dice = [&](const std::vector<float>& m, double tau) {
-    double inter = 0, a = 0, b = 0;
-    for (size_t i = 0; i < m.size(); ++i) {
-      const bool p = result[i] >= tau;
-      inter += p && m[i] > 0;
-      a += p;
-      b += m[i] > 0;
-    }
-    return a + b > 0 ? 2 * inter / (a + b) : 1.0;
+    return models::field_metrics(as_tensor(result), as_tensor(m), everywhere, tau).dice;
   };
-  return {{"dice_core", dice(core, o.tau_core)}, {"dice_visible_tumor", dice(whole, o.tau_edema)}};
+  return {{"dice_core", dice(masks.core, o.tau_core)}, {"dice_visible_tumor", dice(masks.whole, o.tau_edema)}};
 }
 
 void run_invert(InvertArgs& a) {
@@ -175,8 +170,9 @@ void run_invert(InvertArgs& a) {
          return files;
        }())}};
 
-  const std::string staging = staging_dir_for(a.out);
-  try {
+  core::StagedDir out_dir(a.out);
+  const std::string staging = out_dir.path();
+  {
     core::Volume surrogate(tissue->grid);
     surrogate.data = c.solver.from_cube(inv.surrogate);
     solver::write_nifti(staging + "/concentration.nii.gz", inv.final_run.concentration, "tumorforge invert: final FK run");
@@ -206,10 +202,7 @@ void run_invert(InvertArgs& a) {
       result_json["plan"] = pj;
     }
     write_json(staging + "/result.json", result_json);
-    publish_staging_dir(staging, a.out);
-  } catch (...) {
-    std::filesystem::remove_all(staging);
-    throw;
+    out_dir.commit();
   }
   spdlog::info("mu_D {:.3f} mm, mu_rho {:.3f} (D_w {:.4g} mm2/day, rho {:.4g}/day at T = {} days), seed voxel ({}, {}, {})",
                raw[3], raw[4], inv.final_run.dw_mm2_per_day, inv.final_run.rho_per_day, inv.final_run.stop_time_days,

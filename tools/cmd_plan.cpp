@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/atomic_file.h"
 #include "core/grid_ops.h"
 #include "invert/labels.h"
 #include "invert/plan.h"
@@ -80,18 +81,16 @@ void run_plan(const PlanArgs& a) {
   std::vector<std::string> files{a.concentration, a.segmentation};
   for (const auto& f : {a.brain_mask, a.recurrence})
     if (!f.empty()) files.push_back(f);
-  const std::string staging = staging_dir_for(a.out);
-  try {
+  core::StagedDir out_dir(a.out);
+  const std::string staging = out_dir.path();
+  {
     nlohmann::json j = write_plan_files(staging, grid, tumor, conv, conc.data, brain, rec ? &*rec : nullptr, a.margin_mm);
     j["inputs"] = {{"concentration", a.concentration}, {"segmentation", a.segmentation},
                    {"brain", a.brain_mask.empty() ? a.tissue.describe() : a.brain_mask},
                    {"recurrence", a.recurrence.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.recurrence)}};
     j["provenance"] = core::provenance(files);
     write_json(staging + "/plan.json", j);
-    publish_staging_dir(staging, a.out);
-  } catch (...) {
-    std::filesystem::remove_all(staging);
-    throw;
+    out_dir.commit();
   }
   spdlog::info("wrote {}/standard_plan.nii.gz, model_plan.nii.gz, plan.png, plan.json", a.out);
 }

@@ -76,18 +76,4 @@ void finish_fit_options(invert::InvertConfig& c, const std::string& theta0) {
   c.validate();
 }
 
-std::string staging_dir_for(const std::string& out) {
-  fs::path p = fs::path(out).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  const fs::path staging = p.parent_path() / (".tmp-" + p.filename().string() + "-" + std::to_string(::getpid()));
-  fs::create_directories(staging);
-  return staging.string();
-}
-
-void publish_staging_dir(const std::string& staging, const std::string& out) {
-  fs::create_directories(out);
-  for (const auto& e : fs::directory_iterator(staging)) fs::rename(e.path(), fs::path(out) / e.path().filename());
-  fs::remove(staging);
-}
-
 }  // namespace tumorforge::cli

@@ -16,7 +16,5 @@ void add_fit_options(CLI::App* cmd, invert::InvertConfig& cfg, std::string& thet
 // Parses --theta0 (five normalized values) into cfg and validates the whole config.
 void finish_fit_options(invert::InvertConfig& cfg, const std::string& theta0_text);
 // Stages a directory's files under a temp name and renames them into place, so a failed run leaves nothing.
-std::string staging_dir_for(const std::string& out_dir);
-void publish_staging_dir(const std::string& staging, const std::string& out_dir);
 
 }  // namespace tumorforge::cli

@@ -1,4 +1,4 @@
-// The small core helpers: atomic files leave nothing behind on failure, the host name, splitmix64's published
+// The small core helpers: atomic files and staged directories leave nothing behind on failure, the host name, splitmix64's published
 // values, the one error shape.
 #include <doctest/doctest.h>
 
@@ -39,6 +39,41 @@ TEST_CASE("a TempFile not committed leaves no file and a committed one appears w
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(s == "{}\n");
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a StagedDir publishes all its files at commit and nothing when it unwinds") {
+  const fs::path dir = fs::temp_directory_path() / ("tf_staged_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string out = (dir / "result").string();
+  try {
+    StagedDir staged(out);
+    write_text_atomic(staged.file("a.json"), "{}");
+    throw std::runtime_error("the command failed half-way");
+  } catch (const std::runtime_error&) {
+  }
+  CHECK(fs::is_empty(dir));  // neither the output nor the staging directory
+  {
+    StagedDir staged(out + "/");
+    write_text_atomic(staged.file("a.json"), "1");
+    fs::create_directories(staged.file("plan"));
+    write_text_atomic(staged.file("plan/p.json"), "2");
+    CHECK_FALSE(fs::exists(out));  // nothing visible before the commit
+    staged.commit();
+  }
+  CHECK(fs::exists(out + "/a.json"));
+  CHECK(fs::exists(out + "/plan/p.json"));
+  {  // a second run into the same directory replaces its files, sub-directories included
+    StagedDir staged(out);
+    fs::create_directories(staged.file("plan"));
+    write_text_atomic(staged.file("plan/q.json"), "3");
+    staged.commit();
+  }
+  CHECK(fs::exists(out + "/a.json"));
+  CHECK(fs::exists(out + "/plan/q.json"));
+  CHECK_FALSE(fs::exists(out + "/plan/p.json"));
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no staging left
   fs::remove_all(dir);
 }
 
