@@ -24,6 +24,9 @@ namespace {
 
 using core::fail;
 
+// 2^28 elements (1 GiB of float32) per chunk: far beyond any chunk tumorforge writes (one sample, ~1 MB).
+constexpr int64_t kMaxChunkElements = int64_t{1} << 28;
+
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open");
@@ -113,9 +116,12 @@ ZarrArray ZarrArray::open(const std::string& path) {
   ZarrArray a;
   a.path_ = path;
   try {
-    if (j.at("zarr_format").get<int>() != 2) fail(meta_path, "only zarr_format 2 is supported");
-    a.meta_.shape = j.at("shape").get<Shape>();
-    a.meta_.chunks = j.at("chunks").get<Shape>();
+    if (!j.is_object()) fail(meta_path, "metadata must be a JSON object");
+    if (json_integer(j.at("zarr_format"), "zarr_format", 0, 1000) != 2) fail(meta_path, "only zarr_format 2 is supported");
+    for (const auto& [key, out] : {std::pair<const char*, Shape*>{"shape", &a.meta_.shape}, {"chunks", &a.meta_.chunks}}) {
+      if (!j.at(key).is_array()) fail(meta_path, std::string(key) + " must be a list of integers");
+      for (const auto& v : j.at(key)) out->push_back(json_integer(v, key, 0, int64_t{1} << 40));
+    }
     a.meta_.dtype = parse_dtype(j.at("dtype").get<std::string>());
     a.meta_.compressor = compressor_from_zarr_json(j.at("compressor"));
     a.meta_.fill_value = fill_from_json(j.value("fill_value", nlohmann::json()));
@@ -131,6 +137,15 @@ ZarrArray ZarrArray::open(const std::string& path) {
     fail(meta_path, e.what());
   }
   if (a.meta_.shape.size() != a.meta_.chunks.size()) fail(meta_path, "shape and chunks differ in rank");
+  // Sizes from a file are not trusted: every later size computation (chunk grid, chunk bytes) relies on these.
+  if (a.meta_.shape.empty() || a.meta_.shape.size() > 32) fail(meta_path, "rank must be 1 to 32");
+  int64_t chunk_elements = 1;
+  for (size_t k = 0; k < a.meta_.shape.size(); ++k) {
+    if (a.meta_.shape[k] < 0) fail(meta_path, "shape has a negative extent");
+    if (a.meta_.chunks[k] < 1) fail(meta_path, "chunks must be at least 1 along every axis");
+    if (__builtin_mul_overflow(chunk_elements, a.meta_.chunks[k], &chunk_elements) || chunk_elements > kMaxChunkElements)
+      fail(meta_path, "chunks of more than " + std::to_string(kMaxChunkElements) + " elements are not supported");
+  }
   return a;
 }
 

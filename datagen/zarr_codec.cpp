@@ -15,20 +15,32 @@ nlohmann::json to_zarr_json(const Compressor& c) {
   return {{"id", "blosc"}, {"cname", c.cname}, {"clevel", c.clevel}, {"shuffle", c.shuffle}, {"blocksize", c.blocksize}};
 }
 
+int64_t json_integer(const nlohmann::json& j, const std::string& what, int64_t lo, int64_t hi) {
+  const bool integer = j.is_number_integer();  // signed or unsigned JSON integer, never a float
+  if (!integer || (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(hi)) || j.get<int64_t>() < lo ||
+      j.get<int64_t>() > hi)
+    throw std::runtime_error(what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + j.dump());
+  return j.get<int64_t>();
+}
+
 Compressor compressor_from_zarr_json(const nlohmann::json& j) {
   Compressor c;
   if (j.is_null()) {
     c.id = "none";
     return c;
   }
+  if (!j.is_object()) throw std::runtime_error("compressor must be an object or null");
   c.id = j.at("id").get<std::string>();
+  auto integer = [&](const char* key, int64_t def, int64_t lo, int64_t hi) {
+    return j.contains(key) ? static_cast<int>(json_integer(j.at(key), std::string("compressor ") + key, lo, hi)) : static_cast<int>(def);
+  };
   if (c.id == "zlib") {
-    c.clevel = j.value("level", 1);
+    c.clevel = integer("level", 1, -1, 9);
   } else if (c.id == "blosc") {
     c.cname = j.value("cname", std::string("lz4"));
-    c.clevel = j.value("clevel", 5);
-    c.shuffle = j.value("shuffle", 1);
-    c.blocksize = j.value("blocksize", 0);
+    c.clevel = integer("clevel", 5, 0, 9);
+    c.shuffle = integer("shuffle", 1, -1, 2);
+    c.blocksize = integer("blocksize", 0, 0, int64_t{1} << 30);
     if (c.shuffle == -1) c.shuffle = 1;  // numcodecs AUTOSHUFFLE: byte shuffle for typesize > 1
   } else {
     throw std::runtime_error("compressor '" + c.id + "' is not supported (blosc, zlib or none)");

@@ -22,6 +22,9 @@ struct Compressor {
 // "zlib", "level": ...}, or null for none). Unknown ids are an error.
 nlohmann::json to_zarr_json(const Compressor& c);
 Compressor compressor_from_zarr_json(const nlohmann::json& j);
+// An integer of Zarr metadata: a JSON integer within [lo, hi], else std::runtime_error naming `what`. (nlohmann's
+// get<int>() of 1e30 is undefined behaviour, and metadata files come from elsewhere: fuzzing found it.)
+int64_t json_integer(const nlohmann::json& j, const std::string& what, int64_t lo, int64_t hi);
 
 std::vector<uint8_t> encode_chunk(const Compressor& c, const void* raw, size_t nbytes, size_t typesize);
 // Throws std::runtime_error(reason) if `stored` does not decode to exactly `expected_nbytes` bytes.

@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +17,11 @@ namespace {
 
 using core::fail;
 
+// 2^28 values (1 GiB of float32) per weight: far above any tumorforge network's largest tensor.
+constexpr uint64_t kMaxWeightElements = uint64_t{1} << 28;
+// An attribute of the object header holds at most 64 KiB.
+constexpr size_t kMaxAttributeBytes = size_t{1} << 16;
+
 struct H5Handle {  // closes any HDF5 id with its own close function
   hid_t id;
   herr_t (*close)(hid_t);
@@ -24,30 +30,33 @@ struct H5Handle {  // closes any HDF5 id with its own close function
   }
 };
 
+// Fixed-length UTF-8 strings in the object header. Not variable-length ones: those live in HDF5's global heap,
+// where a damaged file can send libhdf5 1.10 into an endless loop (fuzzing found one; h5py hangs on it too).
 void write_string_attr(hid_t loc, const std::string& name, const std::string& value) {
-  // Variable-length UTF-8: h5py returns these as str.
   H5Handle type{H5Tcopy(H5T_C_S1), H5Tclose};
-  H5Tset_size(type.id, H5T_VARIABLE);
+  H5Tset_size(type.id, std::max<size_t>(1, value.size()));
+  H5Tset_strpad(type.id, H5T_STR_NULLPAD);
   H5Tset_cset(type.id, H5T_CSET_UTF8);
   H5Handle space{H5Screate(H5S_SCALAR), H5Sclose};
   H5Handle attr{H5Acreate2(loc, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
-  const char* text = value.c_str();
-  if (attr.id < 0 || H5Awrite(attr.id, type.id, &text) < 0) throw std::runtime_error("cannot write attribute " + name);
+  std::string padded = value;
+  padded.resize(std::max<size_t>(1, value.size()), '\0');
+  if (attr.id < 0 || H5Awrite(attr.id, type.id, padded.data()) < 0) throw std::runtime_error("cannot write attribute " + name);
 }
 
 std::string read_string_attr(hid_t loc, const std::string& name) {
   if (H5Aexists(loc, name.c_str()) <= 0) throw std::runtime_error("missing attribute '" + name + "'");
   H5Handle attr{H5Aopen(loc, name.c_str(), H5P_DEFAULT), H5Aclose};
+  if (attr.id < 0) throw std::runtime_error("cannot open attribute '" + name + "'");
   H5Handle type{H5Aget_type(attr.id), H5Tclose};
   if (H5Tget_class(type.id) != H5T_STRING) throw std::runtime_error("attribute '" + name + "' is not a string");
-  if (H5Tis_variable_str(type.id) > 0) {
-    char* buf = nullptr;  // read with the file's own type: no ASCII/UTF-8 conversion
-    if (H5Aread(attr.id, type.id, &buf) < 0) throw std::runtime_error("cannot read attribute " + name);
-    std::string s(buf ? buf : "");
-    H5free_memory(buf);
-    return s;
-  }
-  size_t n = H5Tget_size(type.id);
+  if (H5Tis_variable_str(type.id) != 0)
+    throw std::runtime_error("attribute '" + name + "' is a variable-length string, as bundles written before December 2026 "
+                             "have it: convert the file with tools/convert_bundle.py");
+  H5Handle space{H5Aget_space(attr.id), H5Sclose};
+  if (H5Sget_simple_extent_npoints(space.id) != 1) throw std::runtime_error("attribute '" + name + "' is not a single string");
+  const size_t n = H5Tget_size(type.id);
+  if (n == 0 || n > kMaxAttributeBytes) throw std::runtime_error("attribute '" + name + "' has an impossible size");
   std::string s(n, '\0');
   if (H5Aread(attr.id, type.id, s.data()) < 0) throw std::runtime_error("cannot read attribute " + name);
   while (!s.empty() && s.back() == '\0') s.pop_back();
@@ -117,15 +126,30 @@ Bundle read_bundle(const std::string& path) {
   H5Literate(group.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &names);
   for (const auto& n : names) {
     H5Handle ds{H5Dopen2(group.id, n.c_str(), H5P_DEFAULT), H5Dclose};
+    if (ds.id < 0) fail(path, "weight " + n + " is not a readable dataset");
     H5Handle space{H5Dget_space(ds.id), H5Sclose};
-    int rank = H5Sget_simple_extent_ndims(space.id);
-    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+    const int rank = H5Sget_simple_extent_ndims(space.id);
+    if (rank < 0 || rank > 8) fail(path, "weight " + n + " has an impossible rank");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
     H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    // The shape in the file is not trusted: it must describe data the file really holds before anything is
+    // allocated for it (fuzzing found a 4 TB request from a 2 kB file).
+    uint64_t elements = 1;
+    for (hsize_t d : dims)
+      if (d > kMaxWeightElements || __builtin_mul_overflow(elements, static_cast<uint64_t>(d), &elements) || elements > kMaxWeightElements)
+        fail(path, "weight " + n + " claims more than " + std::to_string(kMaxWeightElements) + " values");
+    if (H5Dget_storage_size(ds.id) < elements * sizeof(float))
+      fail(path, "weight " + n + " holds fewer bytes than its shape needs (truncated or damaged)");
     std::vector<int64_t> shape(dims.begin(), dims.end());
     torch::Tensor t = torch::empty(shape, torch::kFloat);
     if (H5Dread(ds.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0) fail(path, "cannot read weight " + n);
     b.weights[n] = t;
   }
+  double stored = 0;
+  for (const auto& [name, t] : b.weights) stored += static_cast<double>(t.numel());
+  if (stored < b.config.min_parameters())
+    fail(path, "holds " + std::to_string(static_cast<int64_t>(stored)) + " weight values, fewer than the network its config describes needs (at least " +
+                   std::to_string(static_cast<int64_t>(b.config.min_parameters())) + ")");
   return b;
 }
 

@@ -1,6 +1,7 @@
 // NetConfig validation and JSON.
 #include "models/net_config.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace tumorforge::models {
@@ -11,7 +12,9 @@ void NetConfig::validate() const {
     throw std::invalid_argument("widths must list 2 to 7 channel counts (one per encoder stage, then the neck)");
   for (int64_t w : widths)
     if (w < 1 || w > 4096) throw std::invalid_argument("widths must be within 1..4096");
-  if (kernel_size < 1 || kernel_size % 2 == 0) throw std::invalid_argument("kernel_size must be odd");
+  if (kernel_size < 1 || kernel_size % 2 == 0 || kernel_size > 15) throw std::invalid_argument("kernel_size must be odd, 1..15");
+  // Bundles are files from elsewhere: bound what a config can make the loader allocate.
+  if (input_size > 512) throw std::invalid_argument("input size (crop) " + std::to_string(input_size) + " is above 512");
   const int64_t div = int64_t{1} << stages();
   if (input_size < div || input_size % div != 0)
     throw std::invalid_argument("input size (crop) " + std::to_string(input_size) + " must be a positive multiple of " +
@@ -19,6 +22,13 @@ void NetConfig::validate() const {
   if (wiring != "unet" && wiring != "paper") throw std::invalid_argument("wiring must be unet or paper, got '" + wiring + "'");
   if (!(seed_sigma_voxels > 0)) throw std::invalid_argument("seed_sigma_voxels must be positive");
   if (n_params != 5) throw std::invalid_argument("n_params must be 5");
+}
+
+double NetConfig::min_parameters() const {
+  double n = 0;
+  for (int64_t w : widths) n += 8.0 * static_cast<double>(w) * static_cast<double>(w);
+  if (kind == "surrogate") n += 6.0 * static_cast<double>(widths.back()) * std::pow(static_cast<double>(neck_size()), 3);
+  return n;
 }
 
 void to_json(nlohmann::json& j, const NetConfig& c) {

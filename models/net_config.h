@@ -34,6 +34,10 @@ struct NetConfig {
   int64_t neck_size() const { return input_size >> stages(); }
   int64_t in_channels() const { return kind == "inverse" ? 4 : (seed_channel ? 4 : 3); }
   void validate() const;  // throws std::invalid_argument naming the field
+  // A lower bound on the network's parameter count (each ConvNeXt block's two Linear layers, 8·w², and the
+  // surrogate's θ embedding onto the neck, 6·w·n³): a bundle holding fewer values is refused before the network
+  // is built, so a small damaged file cannot make the loader allocate gigabytes.
+  double min_parameters() const;
 };
 
 void to_json(nlohmann::json& j, const NetConfig& c);

@@ -4,12 +4,14 @@
 
 #include <nifti2_io.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
@@ -23,6 +25,9 @@ struct NimDeleter {
 using NimPtr = std::unique_ptr<nifti_image, NimDeleter>;
 
 using core::fail;
+
+// 2^31 voxels (a 1290³ float volume, 8.6 GB): far beyond any brain image, small enough to refuse absurd headers.
+constexpr int64_t kMaxVoxels = int64_t{1} << 31;
 
 bool has_nifti_extension(const std::string& path) {
   auto ends = [&](const char* s) {
@@ -87,16 +92,30 @@ void write_image(const std::string& path, NimPtr nim) {
 
 // The voxel data exactly as stored. niftilib's own loader (nifti_image_load) silently replaces NaN and Inf in
 // float images with 0, which would hide exactly the bad input the stages must refuse.
+// The header's size is not trusted: the data are read in pieces, so a header claiming more voxels than the file
+// holds is refused as truncated after reading what is there, never by allocating what it claims (fuzzing found it).
 void read_voxels_verbatim(nifti_image& nim, const std::string& path) {
-  const int64_t bytes = nim.nvox * nim.nbyper;
-  if (bytes <= 0) fail(path, "image has no voxels");
+  int64_t bytes = 0;
+  if (nim.nvox <= 0 || nim.nbyper <= 0 || __builtin_mul_overflow(nim.nvox, static_cast<int64_t>(nim.nbyper), &bytes))
+    fail(path, "image has no voxels or an impossible size in its header");
+  if (nim.nvox > kMaxVoxels)
+    fail(path, "header claims " + std::to_string(nim.nvox) + " voxels, more than the " + std::to_string(kMaxVoxels) + " tumorforge reads");
   znzFile fp = znzopen(nim.iname, "rb", nifti_is_gzfile(nim.iname));
   if (znz_isnull(fp)) fail(path, "cannot open the image data");
-  nim.data = std::malloc(static_cast<size_t>(bytes));
-  const bool ok = nim.data && znzseek(fp, nim.iname_offset, SEEK_SET) >= 0 &&
-                  znzread(nim.data, 1, static_cast<size_t>(bytes), fp) == static_cast<size_t>(bytes);
+  std::vector<uint8_t> buf;
+  bool ok = nim.iname_offset >= 0 && znzseek(fp, nim.iname_offset, SEEK_SET) >= 0;
+  constexpr int64_t kPiece = int64_t{64} << 20;
+  while (ok && static_cast<int64_t>(buf.size()) < bytes) {
+    const size_t want = static_cast<size_t>(std::min(kPiece, bytes - static_cast<int64_t>(buf.size())));
+    const size_t at = buf.size();
+    buf.resize(at + want);
+    ok = znzread(buf.data() + at, 1, want, fp) == want;
+  }
   znzclose(fp);
-  if (!ok) fail(path, "image data truncated or unreadable");
+  if (!ok) fail(path, "image data truncated or unreadable (the header promises " + std::to_string(bytes) + " bytes)");
+  nim.data = std::malloc(static_cast<size_t>(bytes));
+  if (!nim.data) fail(path, "out of memory reading " + std::to_string(bytes) + " bytes");
+  std::memcpy(nim.data, buf.data(), static_cast<size_t>(bytes));
   if (nim.swapsize > 1 && nim.byteorder != nifti_short_order()) nifti_swap_Nbytes(nim.nvox, nim.swapsize, nim.data);
 }
 

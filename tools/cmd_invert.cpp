@@ -183,7 +183,7 @@ void run_invert(InvertArgs& a) {
     const auto com = core::centre_of_mass(result, tissue->grid);
     const std::array<int64_t, 3> centre{std::lround(com[0]), std::lround(com[1]), std::lround(com[2])};
     core::write_png(staging + "/slices.png",
-                      invert::slice_figure(*tissue, {{&target_rows}, {&result}, {&surrogate.data}}, centre));
+                      invert::slice_figure(*tissue, {{&target_rows, "TARGET"}, {&result, "FINAL RUN"}, {&surrogate.data, "SURROGATE"}}, centre));
     result_json["figure"] = {{"file", "slices.png"},
                              {"rows", {"target", "final solver run", "surrogate at theta"}},
                              {"columns", {"axial (z)", "coronal (y)", "sagittal (x)"}},

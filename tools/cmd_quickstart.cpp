@@ -123,7 +123,7 @@ nlohmann::json run_invert_stage(const QuickstartArgs& a) {
     const invert::CaseRow &d = *methods.at("direct"), &h = *methods.at("hybrid");
     const invert::ModelCase c = invert::case_from_store(reader, d.index, sim);
     const std::string fig = "figures/case" + std::to_string(d.index) + ".png";
-    write_case_figure(a.out + "/" + fig, c, {d.final_cube, h.final_cube});
+    write_case_figure(a.out + "/" + fig, c, {{"DIRECT", d.final_cube}, {"HYBRID", h.final_cube}});
     auto row_json = [](const invert::CaseRow& r) {
       return nlohmann::json{{"estimate", r.estimate}, {"chosen_stage", r.chosen}, {"ncc", r.ncc}, {"mse", r.mse},
                             {"dice_033", r.dice}, {"err_origin_mm", r.err_origin_mm}, {"err_mu_d", r.err_mu_d},

@@ -29,7 +29,8 @@ std::string f3(double v) {
 
 }  // namespace
 
-void write_case_figure(const std::string& path, const invert::ModelCase& c, const std::vector<torch::Tensor>& results) {
+void write_case_figure(const std::string& path, const invert::ModelCase& c,
+                       const std::vector<std::pair<std::string, torch::Tensor>>& results) {
   const int64_t S = c.tissue.size(2);
   solver::TissueMaps t;
   t.grid.dims = {S, S, S};
@@ -37,9 +38,10 @@ void write_case_figure(const std::string& path, const invert::ModelCase& c, cons
   t.gm = x_fastest(c.tissue.select(1, 1));
   t.csf = x_fastest(c.tissue.select(1, 2));
   std::vector<std::vector<float>> fields{x_fastest(c.target)};
-  for (const auto& r : results) fields.push_back(x_fastest(r));
-  std::vector<invert::SliceRow> rows{{nullptr}};
-  for (const auto& f : fields) rows.push_back({&f});
+  std::vector<std::string> labels{"TARGET"};
+  for (const auto& [label, r] : results) fields.push_back(x_fastest(r)), labels.push_back(label);
+  std::vector<invert::SliceRow> rows{{nullptr, "TISSUE"}};
+  for (size_t k = 0; k < fields.size(); ++k) rows.push_back({&fields[k], labels[k]});
   core::write_png(path, invert::slice_figure(t, rows, {S / 2, S / 2, S / 2}, 160));
 }
 

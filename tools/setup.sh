@@ -11,6 +11,7 @@ packages=(
   libtbb-dev libhdf5-dev libcli11-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libnifti2-dev libpng-dev
   python3 python3-numpy python3-nibabel python3-zarr python3-h5py python3-cmaes python3-scipy
+  clang libclang-rt-14-dev   # tools/fuzz.sh: libFuzzer with ASan/UBSan (a short run is part of the tests)
 )
 if [[ "${TUMORFORGE_NO_TORCH:-0}" != "1" ]]; then
   # libopenblas0-openmp: without it libtorch falls back to reference BLAS (~40x slower sgemm).

@@ -238,7 +238,7 @@ TEST_CASE("the solver run converts mu to (D_w, rho) at T and seeds at cube centr
 TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable data") {
   auto tissue = phantom(24, 4);
   core::Volume b = blob(*tissue, {12, 12, 12}, 3);
-  core::Image img = invert::slice_figure(*tissue, {{nullptr}, {&b.data}}, {12, 12, 12}, 96);
+  core::Image img = invert::slice_figure(*tissue, {{nullptr, "TISSUE"}, {&b.data, "TARGET"}}, {12, 12, 12}, 96);
   const fs::path p = fs::temp_directory_path() / ("tumorforge_png_" + std::to_string(::getpid()) + ".png");
   core::write_png(p.string(), img);
   std::ifstream in(p, std::ios::binary);
@@ -253,18 +253,33 @@ TEST_CASE("PNG figures are well-formed: signature, IHDR size, and zlib-decodable
   CHECK(bytes.substr(12, 4) == "IHDR");
   CHECK(u32(16) == img.width);
   CHECK(u32(20) == img.height);
-  CHECK(img.height == 2 * (96 + 4) + 4);
+  CHECK(img.height == invert::kSliceTitleBand + 2 * (96 + 4) + 4);
   // The tumor shows: some pixel in the second row is red-dominant, none in the first (tissue only).
   auto reddish = [&](int64_t y0, int64_t y1) {
     for (int64_t y = y0; y < y1; ++y)
-      for (int64_t x = 0; x < img.width; ++x) {
+      for (int64_t x = 0; x < img.width - 80; ++x) {  // the colour bar on the right spans every row
         const size_t i = static_cast<size_t>((y * img.width + x) * 3);
         if (img.rgb[i] > 200 && img.rgb[i + 2] < 100) return true;
       }
     return false;
   };
-  CHECK_FALSE(reddish(0, 100));
-  CHECK(reddish(100, img.height));
+  const int64_t row2 = invert::kSliceTitleBand + 100;
+  CHECK_FALSE(reddish(0, row2));
+  CHECK(reddish(row2, img.height));
+  // Labels are drawn: the title band and the left margin hold dark text pixels.
+  auto dark = [&](int64_t x0, int64_t x1, int64_t y0, int64_t y1) {
+    for (int64_t y = y0; y < y1; ++y)
+      for (int64_t x = x0; x < x1; ++x)
+        if (img.rgb[static_cast<size_t>((y * img.width + x) * 3)] < 80) return true;
+    return false;
+  };
+  CHECK(dark(0, img.width, 0, invert::kSliceTitleBand));
+  CHECK(dark(0, 60, row2, img.height));
+  // The overlay reaches white only at c = 1 (no saturation below it), and rises monotonically in brightness.
+  const auto top = invert::overlay_colour(1.0, 0.9), near = invert::overlay_colour(0.9, 0.9), mid = invert::overlay_colour(0.5, 0.9);
+  CHECK(top[2] == doctest::Approx(1.0));
+  CHECK(near[2] < 0.85);
+  CHECK(mid[0] + mid[1] + mid[2] < near[0] + near[1] + near[2]);
 }
 
 TEST_CASE("label conventions: the same numbers split into core, edema and enhancing by the convention named") {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fuzzes the readers of untrusted files (tests/fuzz/readers.h) with libFuzzer under AddressSanitizer and
+# UndefinedBehaviorSanitizer: the NIfTI reader, the Zarr metadata + chunk reader and the HDF5 model-bundle reader.
+#   tools/fuzz.sh [SECONDS_PER_READER=600] [READERS="nifti zarr bundle"]
+# Builds with clang into build-fuzz/ (sanitizers on every tumorforge library; LibTorch, HDF5, libnifti and blosc
+# are Debian's, uninstrumented), writes seed inputs with tumorforge's own writers, then runs each fuzzer for the
+# given time on one core. Corpora grow in build-fuzz/corpus/<reader>/. Prints executions, coverage (edges) and
+# corpus size per reader, writes build-fuzz/fuzz.json, and exits 1 if any reader crashed: the crashing input is
+# in build-fuzz/crashes/<reader>/ — fix the reader, then copy the input to tests/fuzz/regressions/<reader>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+readers=${2:-nifti zarr bundle}
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (tools/setup.sh installs clang)" >&2; exit 2; }
+san="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DTUMORFORGE_FUZZ=ON -DTUMORFORGE_NATIVE=OFF -DCMAKE_C_FLAGS="$san -fsanitize=fuzzer-no-link" \
+    -DCMAKE_CXX_FLAGS="$san -fsanitize=fuzzer-no-link -Wno-unused-command-line-argument" >/dev/null
+fi
+cmake --build build-fuzz --parallel "$(nproc)" --target make_seeds $(for r in $readers; do echo "fuzz_$r"; done)
+# allocator_may_return_null=1: an impossible request inside a library (libhdf5 reading a size from a damaged file)
+# fails as glibc fails it, with NULL, which the library reports as an error; our own code must never get there
+# (the harness aborts on any refusal that is not the reader's own one-line error, an allocator's included).
+export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+mkdir -p build-fuzz/seeds && build-fuzz/tests/fuzz/make_seeds build-fuzz/seeds >/dev/null
+status=0
+json="{"
+for r in $readers; do
+  corpus=build-fuzz/corpus/$r crashes=build-fuzz/crashes/$r
+  mkdir -p "$corpus" "$crashes"
+  cp -n build-fuzz/seeds/$r/* "$corpus"/ 2>/dev/null || true
+  log=build-fuzz/fuzz_$r.log
+  # First the inputs that once crashed a reader, under the sanitizers (the unit test replays them without).
+  if compgen -G "tests/fuzz/regressions/$r/*" >/dev/null; then
+    if ! build-fuzz/tests/fuzz/fuzz_$r tests/fuzz/regressions/$r/* > "build-fuzz/regressions_$r.log" 2>&1; then
+      echo "fuzz $r: a saved regression input fails again: build-fuzz/regressions_$r.log"; status=1; continue
+    fi
+  fi
+  # -rss_limit_mb: a reader must not need GBs for a file of a few KB; -timeout: nor seconds.
+  if build-fuzz/tests/fuzz/fuzz_$r "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+       -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" > "$log" 2>&1; then rc=0; else rc=$?; fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
+  units=$(ls "$corpus" | wc -l)
+  if [[ $rc -ne 0 ]]; then
+    status=1
+    echo "fuzz $r: CRASH after ${execs:-?} executions: $(grep -m1 -E 'ERROR|runtime error|SUMMARY' "$log")"
+    echo "  input: $(ls -t "$crashes" | head -1 | sed "s|^|$crashes/|")  log: $log"
+  else
+    echo "fuzz $r: $execs executions in $seconds s, coverage $cov edges, corpus $units inputs, no crash"
+  fi
+  json+="\"$r\": {\"seconds\": $seconds, \"executions\": ${execs:-0}, \"edges\": ${cov:-0}, \"corpus\": $units, \"crashed\": $([[ $rc -ne 0 ]] && echo true || echo false)},"
+done
+echo "${json%,}}" > build-fuzz/fuzz.json
+exit $status
