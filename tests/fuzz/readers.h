@@ -2,7 +2,7 @@
 // (or directory) in a scratch place, reads it, and returns "" on success or the refusal's message (any
 // std::exception). A crash, a sanitizer report, a hang or an out-of-memory is a bug, and so is a refusal that is
 // not the reader's own one-line "<file>: <problem>" (an allocator's or a library's exception escaping). Used by the libFuzzer
-// entry points (fuzz_*.cpp, tools/fuzz.sh) and by the regression test that replays every saved input.
+// entry point (fuzz_entry.cpp, tools/fuzz.sh) and by the regression test that replays every saved input.
 #pragma once
 #include <cstddef>
 #include <cstdint>
