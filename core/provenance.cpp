@@ -99,9 +99,10 @@ std::string sha256_bytes(const void* data, size_t size) {
   return s.hex();
 }
 
-std::string sha256_file(const std::string& path) {
+std::string sha256_file(const std::string& path, uint64_t offset) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open for checksum");
+  in.seekg(static_cast<std::streamoff>(offset));
   Sha256 s;
   std::vector<char> buf(1 << 20);
   while (in) {

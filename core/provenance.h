@@ -1,6 +1,7 @@
 // Provenance written next to every output: tool version, git commit, the command line, host, time, and the
 // SHA-256 of every input file, so any result can be traced back and re-run.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,7 +9,8 @@
 
 namespace tumorforge::core {
 
-std::string sha256_file(const std::string& path);  // hex digest; throws naming the file if unreadable
+// Hex digest of the file from byte `offset` to its end; throws naming the file if unreadable.
+std::string sha256_file(const std::string& path, uint64_t offset = 0);
 std::string sha256_bytes(const void* data, size_t size);
 
 // {"tool": "tumorforge", "version", "git_commit", "command_line", "host", "created_utc", "inputs": {path: sha}}

@@ -1,6 +1,8 @@
 // HDF5 bundle writing and reading (see bundle.h), on the HDF5 C API.
 #include "models/bundle.h"
 
+#include "models/bundle_seal.h"
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -80,7 +82,9 @@ void write_bundle(const std::string& path, const NetConfig& config, const nlohma
   core::TempFile tmp(path);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   {
-    H5Handle file{H5Fcreate(tmp.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+    H5Handle fcpl{H5Pcreate(H5P_FILE_CREATE), H5Pclose};
+    H5Pset_userblock(fcpl.id, kSealBytes);  // room for the seal, written once the file is closed
+    H5Handle file{H5Fcreate(tmp.path().c_str(), H5F_ACC_TRUNC, fcpl.id, H5P_DEFAULT), H5Fclose};
     if (file.id < 0) fail(path, "cannot create HDF5 file");
     nlohmann::json cfg = config;
     write_string_attr(file.id, "format", "tumorforge.model_bundle/1");
@@ -96,12 +100,14 @@ void write_bundle(const std::string& path, const NetConfig& config, const nlohma
         fail(path, "cannot write weight " + item.key());
     }
   }
+  seal_bundle(tmp.path());
   tmp.commit();
 }
 
 Bundle read_bundle(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (!std::filesystem::exists(path)) fail(path, "no such file");
+  verify_bundle_seal(path);  // before libhdf5 reads a byte: it is not safe on damaged files
   if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "not an HDF5 file (corrupt or truncated?)");
   H5Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
   if (file.id < 0) fail(path, "cannot open HDF5 file");

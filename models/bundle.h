@@ -1,7 +1,8 @@
 // Exported model bundles: one HDF5 file per network holding everything the inversion needs — the NetConfig,
 // the θ normalization, a description of the training data, validation metrics and provenance (JSON string
 // attributes on the root) and every weight as a float32 dataset under /weights/<parameter name>. h5py reads it
-// as is. Loading checks names and shapes against the module rebuilt from the stored config.
+// as is. A seal in front of the HDF5 data (bundle_seal.h) is checked before libhdf5 reads the file. Loading checks
+// names and shapes against the module rebuilt from the stored config.
 #pragma once
 #include <map>
 #include <string>

@@ -2,6 +2,7 @@
 #include "models/field_metrics.h"
 
 #include <cmath>
+#include <vector>
 
 namespace tumorforge::models {
 
@@ -22,6 +23,20 @@ FieldMetrics field_metrics(const torch::Tensor& pred_in, const torch::Tensor& ta
   double inter = (ps & ts).sum().item<double>(), total = ps.sum().item<double>() + ts.sum().item<double>();
   r.dice = total > 0 ? 2 * inter / total : 1.0;
   return r;
+}
+
+CentresOfMass centres_of_mass(const torch::Tensor& f) {
+  TORCH_CHECK(f.dim() == 5 && f.size(1) == 1, "centres_of_mass: expected (N, 1, S0, S1, S2), got ", f.sizes());
+  const auto opt = f.options();
+  const torch::Tensor mass = f.sum({1, 2, 3, 4});
+  const torch::Tensor den = mass.clamp_min(1e-6);
+  std::vector<torch::Tensor> axes;
+  for (int64_t d = 2; d <= 4; ++d) {
+    std::vector<int64_t> view(5, 1);
+    view[static_cast<size_t>(d)] = f.size(d);
+    axes.push_back((f * torch::arange(f.size(d), opt).view(view)).sum({1, 2, 3, 4}) / den);
+  }
+  return {torch::stack(axes, 1), mass};
 }
 
 }  // namespace tumorforge::models

@@ -13,4 +13,11 @@ struct FieldMetrics {
 FieldMetrics field_metrics(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& mask,
                            double dice_threshold = 0.33);
 
+// Centres of mass of a batch of fields (N, 1, S0, S1, S2) → (N, 3) in voxels along dims 2, 3, 4, differentiable
+// (the surrogate's centre-of-mass loss), and the mass (N) of each field. A field of mass ≈ 0 gets ≈ 0.
+struct CentresOfMass {
+  torch::Tensor com, mass;
+};
+CentresOfMass centres_of_mass(const torch::Tensor& fields);
+
 }  // namespace tumorforge::models

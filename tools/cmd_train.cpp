@@ -23,6 +23,8 @@ const std::map<std::string, std::string>& train_help() {
       {"augment", "flips (random axis mirrors of tissue, concentration and seed offset: exact FK symmetries) | none"},
       {"shift_voxels", "random cube shifts up to this many voxels per axis, so the tumor sits where its seed put it\n"
                        "(tissue recut from the atlas, concentration and seed offset moved with it; 0: off)"},
+      {"com_loss_weight", "surrogate: weight of a centre-of-mass term (squared distance between predicted and true tumor\n"
+                          "centres, in cube edges) added to the MSE, so the prediction moves with the seed; 0: off"},
       {"kernel_size", "depthwise kernel of the ConvNeXt blocks"},
       {"layer_scale_init", "initial layer scale of the ConvNeXt blocks"},
       {"train", "training store (tumorforge datagen)"},

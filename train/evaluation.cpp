@@ -13,13 +13,24 @@ Net::Net(const models::NetConfig& c) {
 
 torch::nn::Module& Net::module() { return surrogate ? static_cast<torch::nn::Module&>(*surrogate) : *inverse; }
 
-Net::Terms Net::loss_terms(const Batch& b, bool mask_region) {
+Net::Terms Net::loss_terms(const Batch& b, bool mask_region, double com_weight) {
   if (surrogate) {
     auto pred = surrogate->forward(b.tissue, b.theta);
     auto err = (pred - b.concentration).pow(2);
-    if (!mask_region) return {err.sum(), static_cast<double>(err.numel())};
-    auto m = surrogate->brain_mask(b.tissue);
-    return {(err * m).sum(), m.sum().item<double>()};
+    Terms t = {err.sum(), static_cast<double>(err.numel())};
+    if (mask_region) {
+      auto m = surrogate->brain_mask(b.tissue);
+      t = {(err * m).sum(), m.sum().item<double>()};
+    }
+    if (com_weight > 0) {
+      // Added to the sum scaled by the count, so that sum / count = MSE + weight × mean squared centre distance.
+      const auto p = models::centres_of_mass(pred.to(torch::kFloat)), q = models::centres_of_mass(b.concentration.to(torch::kFloat));
+      const auto valid = (q.mass >= 1.0).to(torch::kFloat);
+      const auto d2 = (p.com - q.com).div(static_cast<double>(pred.size(2))).pow(2).sum(1);
+      const auto mean_d2 = (d2 * valid).sum() / valid.sum().clamp_min(1.0);
+      t.sum = t.sum + com_weight * t.count * mean_d2;
+    }
+    return t;
   }
   auto err = (inverse->forward(b.concentration, b.tissue) - b.theta).pow(2);
   return {err.sum(), static_cast<double>(err.numel())};
@@ -45,7 +56,7 @@ nlohmann::json evaluate(Net& net, const datagen::StoreReader& val, int64_t batch
   nlohmann::json r;
   double n = 0;
   if (net.surrogate) {
-    double mse = 0, mae = 0, ncc = 0, dice = 0;
+    double mse = 0, mae = 0, ncc = 0, dice = 0, com_err = 0, com_n = 0;
     for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(batch)) {
       std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(batch))));
       Batch b = to_device(val.read(part), dev);
@@ -55,8 +66,14 @@ nlohmann::json evaluate(Net& net, const datagen::StoreReader& val, int64_t batch
         models::FieldMetrics m = models::field_metrics(pred[k][0], b.concentration[k][0], mask[k][0]);
         mse += m.mse, mae += m.mae, ncc += m.ncc, dice += m.dice, n += 1;
       }
+      const auto p = models::centres_of_mass(pred.to(torch::kDouble)), q = models::centres_of_mass(b.concentration.to(torch::kDouble));
+      const auto valid = q.mass >= 1.0;
+      com_err += ((p.com - q.com).pow(2).sum(1).sqrt() * valid).sum().item<double>();
+      com_n += valid.sum().item<double>();
     }
-    r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n}};
+    r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n},
+         // distance between predicted and true centres of mass, voxels (tumors of at least one voxel's mass)
+         {"val_com_error_voxels", com_n > 0 ? com_err / com_n : 0.0}};
   } else {
     constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
     torch::Tensor se = torch::zeros({K}, torch::kDouble), ae = torch::zeros({K}, torch::kDouble);

@@ -23,7 +23,8 @@ struct Net {
     torch::Tensor sum;
     double count = 0;
   };
-  Terms loss_terms(const Batch& b, bool mask_region);
+  // com_weight: TrainConfig::com_loss_weight (surrogate only).
+  Terms loss_terms(const Batch& b, bool mask_region, double com_weight = 0);
   torch::Tensor loss(const Batch& b, bool mask_region);  // sum / max(count, 1)
 };
 

@@ -1,6 +1,7 @@
 // TrainConfig validation and JSON.
 #include "train/train_config.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace tumorforge::train {
@@ -15,6 +16,7 @@ void TrainConfig::validate() const {
   need(arch == "seed-channel" || arch == "paper" || arch == "film", "--arch must be seed-channel, paper or film, got '" + arch + "'");
   need(augment == "flips" || augment == "none", "--augment must be flips or none, got '" + augment + "'");
   need(shift_voxels >= 0, "--shift-voxels must be >= 0");
+  need(com_loss_weight >= 0 && std::isfinite(com_loss_weight), "--com-loss-weight must be finite and >= 0");
   need(lr > 0, "--lr must be positive");
   need(batch >= 1, "--batch must be >= 1");
   need(max_steps >= 1, "--max-steps must be >= 1");
@@ -30,7 +32,7 @@ void TrainConfig::validate() const {
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
+  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"com_loss_weight", c.com_loss_weight}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
        {"train", c.train}, {"val", c.val}, {"init_from", c.init_from}, {"lr", c.lr}, {"batch", c.batch}, {"max_steps", c.max_steps},
        {"schedule", c.schedule}, {"warmup_steps", c.warmup_steps}, {"grad_clip", c.grad_clip},
        {"loss_region", c.loss_region}, {"device", c.device}, {"bf16", c.bf16}, {"threads", c.threads}, {"seed", c.seed},
@@ -52,6 +54,7 @@ void merge_json(const nlohmann::json& j, TrainConfig& c) {
     c.arch = cur.at("arch");
     c.augment = cur.at("augment");
     c.shift_voxels = cur.at("shift_voxels");
+    c.com_loss_weight = cur.at("com_loss_weight");
     c.kernel_size = cur.at("kernel_size");
     c.layer_scale_init = cur.at("layer_scale_init");
     c.train = cur.at("train");

@@ -22,6 +22,10 @@ struct TrainConfig {
   // Random cube shifts of up to this many voxels per axis (tissue recut from the atlas, concentration and seed
   // offset moved with it): the tumor then sits where its seed put it, not always at the cube centre. 0: off.
   int64_t shift_voxels = 6;
+  // Surrogate: adds this × the squared distance between the predicted and the true tumor's centres of mass, in
+  // cube edges and averaged over the samples whose tumor holds at least one voxel's mass, to the MSE. Why: the
+  // MSE barely notices a tumor drawn a voxel off, and where it sits is what the seed fit reads. 0: off.
+  double com_loss_weight = 0;
   int64_t kernel_size = 7;
   double layer_scale_init = 1e-6;
   std::string train, val;           // dataset stores

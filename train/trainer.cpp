@@ -222,7 +222,7 @@ RunResult run_training(const RunRequest& req) {
     const double lr = learning_rate(c, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     if (autocast) set_autocast(true);
-    Net::Terms terms = net.loss_terms(b, c.loss_region == "mask");
+    Net::Terms terms = net.loss_terms(b, c.loss_region == "mask", c.com_loss_weight);
     if (autocast) set_autocast(false);
     // The loss over the global batch: every rank divides its sum by the count over all ranks, and the gradients
     // are summed below, so N ranks take the one-process step (clipping then sees the same global norm).

@@ -2,8 +2,9 @@
 // by d mm inside tissue must move the predicted tumor's centre of mass as the solver's moves (within 25% of the
 // solver's shift or one network voxel), and a larger μ_D or μ_ρ must give a larger predicted tumor. A surrogate
 // that ignores θ (the first dev model) fails the first check by the whole shift. Runs on the built-in phantom
-// always and on the 2 mm atlas when ../shared is present. Built twice (tests/invert/CMakeLists.txt): with
-// SEED_CHECKS the seed-follow half (label `acceptance`), without it the growth half (label `integration`).
+// always and on the 2 mm atlas when ../shared is present (else reported as skipped; tests/shared_data.h). Built
+// twice (tests/invert/CMakeLists.txt): with SEED_CHECKS the seed-follow half (label `acceptance`), without it the
+// growth half (label `integration`).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "solver/fk_solver.h"
 #include "solver/nifti_io.h"
 #include "solver/phantom.h"
+#include "tests/shared_data.h"
 
 using namespace tumorforge;
 using invert::Theta;
@@ -127,11 +129,7 @@ TEST_CASE("shipped surrogate against the solver on the phantom") {
 }
 
 TEST_CASE("shipped surrogate against the solver on the 2 mm atlas (../shared)") {
-  const std::string dir = std::string(TUMORFORGE_SHARED_DIR) + "/reference/fk/tissue_2mm";
-  if (!std::filesystem::exists(dir + "/wm.nii.gz")) {
-    MESSAGE("../shared not present: atlas check skipped");
-    return;
-  }
+  const std::string dir = testing::shared_path_or_skip("reference/fk/tissue_2mm").string();
   auto vol = [&](const char* n) { return solver::read_nifti(dir + "/" + n + ".nii.gz"); };
   auto t = std::make_shared<const solver::TissueMaps>(solver::tissue_from_fractions(vol("wm"), vol("gm"), vol("csf"), "atlas 2 mm"));
   check_seed_and_growth(t, {75, 50, 40}, "atlas right hemisphere");

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/depthwise_conv3d.h"
+#include "models/field_metrics.h"
 #include "models/networks.h"
 
 using namespace tumorforge::models;
@@ -172,4 +173,24 @@ TEST_CASE("surrogate gradient with respect to theta matches central finite diffe
     CAPTURE(i);
     CHECK(g[0][i].item<double>() == doctest::Approx(fd).epsilon(1e-6));
   }
+}
+
+TEST_CASE("centres of mass: a voxel's index, the mass-weighted mean of two, and a gradient that moves them") {
+  auto f = torch::zeros({2, 1, 8, 8, 8}, torch::kDouble);
+  f[0][0][1][2][3] = 1;
+  f[1][0][0][0][0] = 1;
+  f[1][0][4][4][7] = 3;
+  auto x = f.clone().requires_grad_(true);
+  const auto r = centres_of_mass(x);
+  CHECK(r.mass[0].item<double>() == 1);
+  CHECK(r.mass[1].item<double>() == 4);
+  CHECK(r.com[0][0].item<double>() == doctest::Approx(1));
+  CHECK(r.com[0][1].item<double>() == doctest::Approx(2));
+  CHECK(r.com[0][2].item<double>() == doctest::Approx(3));
+  CHECK(r.com[1][0].item<double>() == doctest::Approx(3));     // (0·1 + 4·3) / 4
+  CHECK(r.com[1][2].item<double>() == doctest::Approx(5.25));  // (0·1 + 7·3) / 4
+  r.com[0][0].backward();
+  // Adding mass at a higher i pulls the centre up; at a lower i, down.
+  CHECK(x.grad()[0][0][7][0][0].item<double>() > 0);
+  CHECK(x.grad()[0][0][0][0][0].item<double>() < 0);
 }

@@ -1,6 +1,6 @@
 // Reproduces the independent reference runs in ../shared/reference/fk (TumorGrowthToolkit, numpy float64):
 // max |c - c_ref| <= 1e-3 inside the tissue mask and the same stopping time within one step.
-// Skipped (with a message) when ../shared is not beside the checkout.
+// Reported as skipped when ../shared is not beside the checkout (tests/shared_data.h); fails then under CI=true.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,6 +11,7 @@
 
 #include "solver/fk_solver.h"
 #include "solver/nifti_io.h"
+#include "tests/shared_data.h"
 
 namespace fs = std::filesystem;
 using namespace tumorforge::solver;
@@ -27,11 +28,7 @@ TissueMaps reference_tissue(const fs::path& root, const std::string& name) {
 }  // namespace
 
 TEST_CASE("FK solver reproduces every reference run within 1e-3 in tissue and its stopping time within one step") {
-  const fs::path root = fs::path(TUMORFORGE_SHARED_DIR) / "reference" / "fk";
-  if (!fs::exists(root)) {
-    MESSAGE("reference runs not found at " << root.string() << "; skipping");
-    return;
-  }
+  const fs::path root = tumorforge::testing::shared_path_or_skip("reference/fk");
   int cases = 0;
   for (const auto& entry : fs::directory_iterator(root)) {
     if (!fs::exists(entry.path() / "params.json")) continue;

@@ -17,7 +17,10 @@
 #include "solver/fk_solver.h"
 #include "solver/phantom.h"
 #include "train/augment.h"
+#include "datagen/store_reader.h"
+#include "models/field_metrics.h"
 #include "train/checkpoint.h"
+#include "train/evaluation.h"
 #include "train/distributed.h"
 #include "train/export_run.h"
 #include "train/loader.h"
@@ -148,7 +151,49 @@ TEST_CASE("export then load reproduces the checkpoint outputs exactly, and bad b
   extra.weights["stray"] = torch::zeros({1});
   CHECK_THROWS_WITH(models::load_weights(extra, *from_bundle, "x.h5"), doctest::Contains("do not belong"));
   std::ofstream(scratch() + "/junk.h5") << "junk";
-  CHECK_THROWS_WITH(models::read_bundle(scratch() + "/junk.h5"), doctest::Contains("not an HDF5 file"));
+  CHECK_THROWS_WITH(models::read_bundle(scratch() + "/junk.h5"), doctest::Contains("not a tumorforge model bundle"));
+}
+
+TEST_CASE("the centre-of-mass term adds weight x the mean squared centre distance (cube edges) to the MSE") {
+  train::TrainConfig c = tiny_config(tiny_store(8));
+  models::NetConfig nc;
+  nc.kind = "surrogate";
+  nc.widths = c.widths;
+  nc.kernel_size = c.kernel_size;
+  nc.input_size = 16;
+  train::Net net(nc);
+  datagen::StoreReader store(c.train);
+  const auto b = store.read({0, 1, 2, 3});
+  const auto plain = net.loss_terms(b, true), with = net.loss_terms(b, true, 10.0);
+  CHECK(with.count == plain.count);
+  const torch::Tensor pred = net.surrogate->forward(b.tissue, b.theta);
+  const auto p = models::centres_of_mass(pred), q = models::centres_of_mass(b.concentration);
+  double d2 = 0, n = 0;
+  for (int64_t k = 0; k < 4; ++k)
+    if (q.mass[k].item<double>() >= 1.0) d2 += (p.com[k] - q.com[k]).div(16.0).pow(2).sum().item<double>(), n += 1;
+  REQUIRE(n > 0);
+  REQUIRE(d2 > 0);  // an untrained net does not put the tumor where it is
+  const double expected = plain.sum.item<double>() / plain.count + 10.0 * d2 / n;
+  CHECK(with.sum.item<double>() / with.count == doctest::Approx(expected).epsilon(1e-4));
+}
+
+TEST_CASE("a training config saved before a key existed loads with that key's default; unknown keys are refused") {
+  train::TrainConfig c;
+  nlohmann::json old = c;
+  old.erase("com_loss_weight");  // session 6's configs have no such key
+  old["shift_voxels"] = 3;
+  train::TrainConfig loaded;
+  loaded.com_loss_weight = 5;  // overwritten by nothing: merge keeps what the JSON does not name
+  train::merge_json(old, loaded);
+  CHECK(loaded.shift_voxels == 3);
+  CHECK(loaded.com_loss_weight == 5);
+  train::TrainConfig fresh;
+  train::merge_json(old, fresh);
+  CHECK(fresh.com_loss_weight == 0);
+  CHECK_THROWS_WITH(train::merge_json({{"com_weight", 1}}, fresh), doctest::Contains("unknown training config key 'com_weight'"));
+  fresh.train = fresh.val = "x";
+  fresh.com_loss_weight = -1;
+  CHECK_THROWS_WITH(fresh.validate(), doctest::Contains("--com-loss-weight"));
 }
 
 TEST_CASE("axis flips are an exact FK symmetry: the solver on mirrored anatomy gives the mirrored tumor") {
