@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "datagen/datagen_run.h"
 #include "core/grid_ops.h"
@@ -159,4 +160,64 @@ TEST_CASE("sample_fk_params rebuilds a sample's solver inputs: rerunning them re
     ++checked;
   }
   CHECK(checked >= 5);
+}
+
+TEST_CASE("a sample marked failed is skipped by a rerun and redone, as before, with retry_failed (--retry-failed)") {
+  const std::string path = fresh("retry.zarr");
+  DatasetStore::init(path, tiny_config());
+  DatasetStore s = DatasetStore::open(path);
+  RunOptions opt;
+  opt.threads = 2;
+  run_shard(s, opt);
+  REQUIRE(s.read_status()[2] == kDone);
+  const auto before = s.array("concentration").read<float>({2, 0, 0, 0}, {1, 16, 16, 16});
+  // Sample 2 as a crashed or failed attempt leaves it: status failed, data garbage.
+  const std::vector<float> zeros(before.size(), 0.0f);
+  s.array("concentration").write<float>({2, 0, 0, 0}, {1, 16, 16, 16}, zeros.data());
+  const uint8_t failed = kFailed;
+  s.array("status").write<uint8_t>({2}, {1}, &failed);
+
+  RunSummary rerun = run_shard(s, opt);
+  CHECK(rerun.todo == 0);
+  CHECK(s.read_status()[2] == kFailed);
+  opt.retry_failed = true;
+  RunSummary retry = run_shard(s, opt);
+  CHECK(retry.todo == 1);
+  CHECK(retry.done == 1);
+  CHECK(s.read_status()[2] == kDone);
+  CHECK(s.array("concentration").read<float>({2, 0, 0, 0}, {1, 16, 16, 16}) == before);  // deterministic in (seed, i)
+}
+
+TEST_CASE("the lmi preset stops every run at its own sampled time within the LMI ranges") {
+  DatagenConfig c = preset_config("lmi");
+  CHECK(c.crop == 128);
+  CHECK(c.ranges.stop_volume.dist == "none");
+  c.validate();
+  c.n_samples = 4;  // the preset's ranges on a grid small enough for a unit test
+  c.tissue.phantom_size = 40;
+  c.tissue.phantom_spacing_mm = 3.0;
+  c.sim_spacing_mm = 3.0;
+  c.crop = 16;
+  const std::string path = fresh("lmi.zarr");
+  DatasetStore::init(path, c);
+  DatasetStore s = DatasetStore::open(path);
+  RunOptions opt;
+  opt.threads = 2;
+  RunSummary sum = run_shard(s, opt);
+  REQUIRE(sum.done == 4);
+  const auto params = s.array("params").read<double>({0, 0}, {4, 6});
+  const auto stats = s.array("stats").read<double>({0, 0}, {4, kNumStats});
+  std::set<double> times;
+  for (size_t i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK(params[i * 6 + 3] >= 0.02);  // D_w, mm²/day
+    CHECK(params[i * 6 + 3] <= 1.5);
+    CHECK(params[i * 6 + 4] >= 0.002);  // ρ, 1/day
+    CHECK(params[i * 6 + 4] <= 0.2);
+    CHECK(params[i * 6 + 5] >= 50);  // T, days
+    CHECK(params[i * 6 + 5] <= 1500 + stats[i * kNumStats + kDtDays]);  // the step that crosses T
+    CHECK(stats[i * kNumStats + kStopReason] == 1);  // stopped by time, never by volume
+    times.insert(params[i * 6 + 5]);
+  }
+  CHECK(times.size() == 4);
 }

@@ -15,6 +15,7 @@
 #include "invert/inversion.h"
 #include "invert/model_case.h"
 #include "invert/plan.h"
+#include "invert/solver_run.h"
 #include "solver/phantom.h"
 
 namespace fs = std::filesystem;
@@ -434,4 +435,35 @@ TEST_CASE("hybrid keeps the better of direct's and gb's polished final runs, nev
   CHECK(h.stages["polish"].contains("direct"));
   CHECK(h.stages["polish"].contains("gb"));
   CHECK(h.chosen == h.stages["hybrid"]["kept"].get<std::string>());
+}
+
+TEST_CASE("cmaes-solver fits a solver-made target with solver runs alone: far below its start, within its budget") {
+  // The baseline without networks in the loop: CMA-ES whose every evaluation is a numerical-solver run. The
+  // surrogate is random and unused; the target was made by the solver at θ*, so the loss can approach 0.
+  const invert::Networks n = random_networks(7, models::NetConfig{}.layer_scale_init, false);
+  auto tissue = phantom(32, 3);
+  const invert::ModelCase c0 = invert::prepare_patient(tissue, blob(*tissue, {16, 16, 16}, 3),
+                                                       invert::TargetKind::kConcentration, n.spec, true, "t");
+  const Theta truth{6, -4, 3, 5, 4};  // μ_D 5 mm, μ_ρ 4: a tumor of a few cm³ inside the 96 mm phantom
+  const invert::SolverRun made = invert::run_solver(c0.solver, n.spec, n.spec.normalize(truth), 1);
+  const invert::ModelCase c = invert::prepare_patient(tissue, made.concentration, invert::TargetKind::kConcentration,
+                                                      n.spec, true, "t");
+  invert::InvertConfig cfg;
+  cfg.method = "cmaes-solver";
+  cfg.fit.origin = "fitted";
+  cfg.fit.cmaes_max_evaluations = 48;  // 6 generations of 8
+  cfg.polish.max_runs = 0;             // the fit alone
+  // The start: the cube centre and a mid-sized tumor (the range's centre, μ 15, fills the whole phantom: a plateau).
+  cfg.theta0 = n.spec.normalize(Theta{0, 0, 0, 8, 6});
+  cfg.threads = 2;
+  const invert::Inversion r = invert::invert_case(n, c, cfg);
+  const auto& st = r.stages.at("cmaes-solver");
+  const double start = invert::solver_batch_loss(c, n.spec, cfg.fit.objective, 2)({*cfg.theta0})[0];
+  MESSAGE("cmaes-solver: start loss " << start << ", fitted " << st.at("loss").get<double>() << " after "
+                                       << st.at("evaluations").get<int64_t>() << " solver runs; θ " << st.at("theta").dump());
+  CHECK(st.at("evaluations").get<int64_t>() <= 48);
+  CHECK(st.at("evaluations").get<int64_t>() >= 16);
+  CHECK(st.at("loss").get<double>() < 0.5 * start);
+  CHECK(r.chosen == "cmaes-solver");
+  CHECK(r.final_loss == doctest::Approx(st.at("loss").get<double>()).epsilon(1e-6));  // the final run is the fitted θ's
 }

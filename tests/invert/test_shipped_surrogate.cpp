@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/grid_ops.h"
+#include "invert/inversion.h"
 #include "invert/model_case.h"
 #include "invert/surrogate_fit.h"
 #include "solver/fk_solver.h"
@@ -135,3 +136,39 @@ TEST_CASE("shipped surrogate against the solver on the 2 mm atlas (../shared)") 
   check_seed_and_growth(t, {75, 50, 40}, "atlas right hemisphere");
   check_seed_and_growth(t, {45, 70, 35}, "atlas left hemisphere");
 }
+
+#ifndef SEED_CHECKS
+namespace {
+double dice_at(const std::vector<float>& a, const std::vector<float>& b, float thr) {
+  double inter = 0, total = 0;
+  for (size_t n = 0; n < a.size(); ++n) {
+    const bool x = a[n] >= thr, y = b[n] >= thr;
+    inter += x && y;
+    total += x + y;
+  }
+  return total > 0 ? 2 * inter / total : 1.0;
+}
+}  // namespace
+
+TEST_CASE("invert's defaults on a segmentation (GliODIL labels) the solver made on the phantom reproduce its regions") {
+  // A successful --segmentation run end to end below the CLI: labels split by the convention, the default
+  // hybrid with the shipped networks, and the final solver run judged against the regions it was given.
+  const std::string ck = std::string(TUMORFORGE_SOURCE_DIR) + "/checkpoints/";
+  const invert::Networks n = invert::load_networks(ck + "surrogate_dev.h5", ck + "inverse_dev.h5", torch::kCPU);
+  auto t = std::make_shared<const solver::TissueMaps>(solver::make_phantom({96, 2.0}));
+  const auto truth = run(*t, tissue_voxel(*t, {56, 42, 50}), 0.3, 0.1).concentration;
+  core::Volume seg(t->grid);  // GliODIL: 4 necrotic, 1 enhancing (together the core, c >= 0.6), 3 edema (0.2..0.6)
+  for (size_t i = 0; i < seg.data.size(); ++i)
+    seg.data[i] = truth.data[i] >= 0.85f ? 4.0f : truth.data[i] >= 0.6f ? 1.0f : truth.data[i] >= 0.2f ? 3.0f : 0.0f;
+  const invert::LabelConvention gliodil = invert::label_convention("gliodil");
+  const invert::ModelCase c = invert::prepare_patient(t, seg, invert::TargetKind::kSegmentation, n.spec, true, "seg", 0.6, 0.2, &gliodil);
+  invert::InvertConfig cfg;  // the defaults, as `tumorforge invert --segmentation` uses them
+  cfg.threads = 2;
+  const invert::Inversion r = invert::invert_case(n, c, cfg);
+  const auto& fit = r.final_run.concentration.data;
+  const double core = dice_at(fit, truth.data, 0.6f), visible = dice_at(fit, truth.data, 0.2f);
+  MESSAGE("segmentation inversion kept " << r.chosen << ": Dice core " << core << ", visible tumor " << visible);
+  CHECK(core >= 0.8);
+  CHECK(visible >= 0.8);
+}
+#endif
