@@ -153,9 +153,10 @@ Bundle read_bundle(const std::string& path) {
   }
   double stored = 0;
   for (const auto& [name, t] : b.weights) stored += static_cast<double>(t.numel());
-  if (stored < b.config.min_parameters())
+  const double needed = b.config.min_parameters();
+  if (stored < needed)
     fail(path, "holds " + std::to_string(static_cast<int64_t>(stored)) + " weight values, fewer than the network its config describes needs (at least " +
-                   std::to_string(static_cast<int64_t>(b.config.min_parameters())) + ")");
+                   std::to_string(static_cast<int64_t>(needed)) + ")");
   return b;
 }
 

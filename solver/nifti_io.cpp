@@ -102,20 +102,27 @@ void read_voxels_verbatim(nifti_image& nim, const std::string& path) {
     fail(path, "header claims " + std::to_string(nim.nvox) + " voxels, more than the " + std::to_string(kMaxVoxels) + " tumorforge reads");
   znzFile fp = znzopen(nim.iname, "rb", nifti_is_gzfile(nim.iname));
   if (znz_isnull(fp)) fail(path, "cannot open the image data");
-  std::vector<uint8_t> buf;
+  // Grown piece by piece with realloc (glibc moves large blocks with mremap, so the peak stays one copy of the
+  // data) and handed to niftilib, which frees nim.data with free().
+  std::unique_ptr<uint8_t, decltype(&std::free)> data(nullptr, &std::free);
+  int64_t have = 0;
   bool ok = nim.iname_offset >= 0 && znzseek(fp, nim.iname_offset, SEEK_SET) >= 0;
   constexpr int64_t kPiece = int64_t{64} << 20;
-  while (ok && static_cast<int64_t>(buf.size()) < bytes) {
-    const size_t want = static_cast<size_t>(std::min(kPiece, bytes - static_cast<int64_t>(buf.size())));
-    const size_t at = buf.size();
-    buf.resize(at + want);
-    ok = znzread(buf.data() + at, 1, want, fp) == want;
+  while (ok && have < bytes) {
+    const int64_t want = std::min(kPiece, bytes - have);
+    void* grown = std::realloc(data.get(), static_cast<size_t>(have + want));
+    if (grown == nullptr) {
+      znzclose(fp);
+      fail(path, "out of memory reading " + std::to_string(bytes) + " bytes");
+    }
+    (void)data.release();
+    data.reset(static_cast<uint8_t*>(grown));
+    ok = znzread(data.get() + have, 1, static_cast<size_t>(want), fp) == static_cast<size_t>(want);
+    have += want;
   }
   znzclose(fp);
   if (!ok) fail(path, "image data truncated or unreadable (the header promises " + std::to_string(bytes) + " bytes)");
-  nim.data = std::malloc(static_cast<size_t>(bytes));
-  if (!nim.data) fail(path, "out of memory reading " + std::to_string(bytes) + " bytes");
-  std::memcpy(nim.data, buf.data(), static_cast<size_t>(bytes));
+  nim.data = data.release();
   if (nim.swapsize > 1 && nim.byteorder != nifti_short_order()) nifti_swap_Nbytes(nim.nvox, nim.swapsize, nim.data);
 }
 
