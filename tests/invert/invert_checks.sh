@@ -8,6 +8,9 @@
 #   atlas_v1    the same on case v1 (271 cm³ after 100 days, wider than the networks' 128 mm cube)
 #   patient     the LPS example patient with GliODIL labels and the RAS atlas: invert + plan, coverage in [0, 1],
 #               plans equal to scipy/numpy and the same for an RAS copy of the patient
+#   refpatients tumors of the independent solver (reference cases v2, v3) turned into LPS patients with GliODIL
+#               labels (tools/patients/from_reference.py), `invert --segmentation` at its defaults with the RAS
+#               atlas: Dice against the true visible tumor >= 0.75 and core >= 0.6 (issue 11's bars), COM < 5 mm
 #   evaluate    evaluate on a tiny store: cases.csv and both tables written, figures finite, a damaged sample
 #               reported and left out, hybrid's final run never further from the target than direct's, NCC floor
 #   quickstart  `tumorforge quickstart` at a tiny size: report, PNGs, finite JSON figures; a re-run is cached
@@ -160,6 +163,22 @@ PYEOF
     grep -q "$s: cached" <<<"$log" || { echo "FAIL: stage $s ran again"; echo "$log"; exit 1; }
   done
   echo "re-run: cached stages skipped"
+  ;;
+refpatients)
+  atlas="$shared/data/atlas/mni152_sri24_tissue_labels.nii.gz"
+  if [[ ! -f "$atlas" ]]; then
+    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $atlas not found, and CI must have ../shared beside the checkout"; exit 1; }
+    echo "skipped: $atlas not found"; exit 77
+  fi
+  for v in v2_2mm_dw2_rho0.5_V50000 v3_1mm_dw0.5_rho0.2_V30000; do
+    "$PY" "$here/../../tools/patients/from_reference.py" "$shared/reference/fk/$v" "$w/$v" >/dev/null
+    "$tf" --log-level warn invert --segmentation "$w/$v/segmentation.nii.gz" --labels gliodil --tissue-labels "$atlas" \
+      --resample --out "$w/$v/inv"
+    score=$("$PY" "$here/../../tools/patients/score.py" "$w/$v" "$w/$v/inv")
+    echo "$score"
+    "$PY" -c "import json, sys; s = json.loads(sys.argv[1])
+assert s['dice_visible'] >= 0.75 and s['dice_core'] >= 0.6 and s['com_distance_mm'] < 5, s" "$score"
+  done
   ;;
 patient)
   # The example patient as real data comes (LPS 1 mm grid, GliODIL labels, recurrence) with the RAS atlas as
