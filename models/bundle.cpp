@@ -1,8 +1,6 @@
 // HDF5 bundle writing and reading (see bundle.h), on the HDF5 C API.
 #include "models/bundle.h"
 
-#include "models/bundle_seal.h"
-
 #include <hdf5.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "models/bundle_seal.h"
 
 namespace tumorforge::models {
 namespace {
