@@ -34,3 +34,16 @@ for r in sur_a sur_b inv; do
   "$tf" export "$work/runs/$r" --best --out "$work/runs/$r.h5"
   "$tf" test-model "$work/runs/$r.h5" --store "$work/atlas/test.zarr"
 done
+
+# Session 7: the shipped surrogate is the shift-trained one fine-tuned with a centre-of-mass loss, twice
+# (checkpoints/README.md; here from this script's own surrogate A instead of the shipped one's lineage).
+tune=(--model surrogate --arch seed-channel --widths 8,16,32,64,128 --schedule cosine --warmup-steps 50 --shift-voxels 6
+      --train "${train[0]}" --val "$work/atlas/val.zarr" --batch 4 --val-every 250 --val-limit 100 --threads 1
+      --loader-threads 1 --device cpu --augment flips)
+"$tf" train "${tune[@]}" --init-from "$work/runs/sur_a.h5" --lr 2e-4 --max-steps 2500 --seed 1 --com-loss-weight 10 \
+    --out "$work/runs/sur_com" > "$work/runs/sur_com.log" 2>&1
+"$tf" export "$work/runs/sur_com" --out "$work/runs/sur_com.h5"
+"$tf" train "${tune[@]}" --init-from "$work/runs/sur_com.h5" --lr 1e-4 --max-steps 1500 --seed 2 --com-loss-weight 30 \
+    --out "$work/runs/sur_com2" > "$work/runs/sur_com2.log" 2>&1
+"$tf" export "$work/runs/sur_com2" --out "$work/runs/sur_com2.h5"
+"$tf" test-model "$work/runs/sur_com2.h5" --store "$work/atlas/test.zarr"
