@@ -20,6 +20,12 @@ PY=${PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$w"; mkdir -p "$w"
 source "$here/../expect.sh"
+# ../shared is beside the checkout in CI (CI=true): missing there is a failure; elsewhere the test is skipped (77).
+need_shared() {
+  [[ -e "$1" ]] && return 0
+  [[ "${CI:-}" == "true" ]] && { echo "FAIL: $1 not found, and CI must have ../shared beside the checkout"; exit 1; }
+  echo "skipped: $1 not found"; exit 77
+}
 
 case $mode in
 badinput)
@@ -61,10 +67,7 @@ atlas|atlas1mm|atlas_v1)
   # The reference FK runs of an independent solver on the real atlas, inverted with the defaults a user gets
   # (no options beyond the inputs, --resample and --out): the final run must reach NCC >= 0.90 on each.
   ref="$shared/reference/fk"
-  if [[ ! -d "$ref" ]]; then
-    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $ref not found, and CI must have ../shared beside the checkout"; exit 1; }
-    echo "skipped: $ref not found"; exit 77
-  fi
+  need_shared "$ref"
   if [[ $mode == atlas || $mode == atlas_v1 ]]; then
     cases=(v2_2mm_dw2_rho0.5_V50000); [[ $mode == atlas_v1 ]] && cases=(v1_2mm_dw0.5_rho0.2_T100)
     tissue=(--wm "$ref/tissue_2mm/wm.nii.gz" --gm "$ref/tissue_2mm/gm.nii.gz" --csf "$ref/tissue_2mm/csf.nii.gz")
@@ -166,10 +169,7 @@ PYEOF
   ;;
 refpatients)
   atlas="$shared/data/atlas/mni152_sri24_tissue_labels.nii.gz"
-  if [[ ! -f "$atlas" ]]; then
-    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $atlas not found, and CI must have ../shared beside the checkout"; exit 1; }
-    echo "skipped: $atlas not found"; exit 77
-  fi
+  need_shared "$atlas"
   for v in v2_2mm_dw2_rho0.5_V50000 v3_1mm_dw0.5_rho0.2_V30000; do
     "$PY" "$here/../../tools/patients/from_reference.py" "$shared/reference/fk/$v" "$w/$v" >/dev/null
     "$tf" --log-level warn invert --segmentation "$w/$v/segmentation.nii.gz" --labels gliodil --tissue-labels "$atlas" \
@@ -184,10 +184,7 @@ patient)
   # The example patient as real data comes (LPS 1 mm grid, GliODIL labels, recurrence) with the RAS atlas as
   # anatomy: invert the segmentation, then plan. Checks the orientation handling, the labels and the plan files.
   p="$shared/data/patients/synthetic_lps_001"; atlas="$shared/data/atlas/mni152_sri24_tissue_labels.nii.gz"
-  if [[ ! -d "$p" ]]; then
-    [[ "${CI:-}" == "true" ]] && { echo "FAIL: $p not found, and CI must have ../shared beside the checkout"; exit 1; }
-    echo "skipped: $p not found"; exit 77
-  fi
+  need_shared "$p"
   "$tf" --log-level warn invert --segmentation "$p/segmentation.nii.gz" --labels gliodil --tissue-labels "$atlas" \
     --resample --out "$w/inv"
   "$tf" --log-level warn plan --concentration "$w/inv/concentration.nii.gz" --segmentation "$p/segmentation.nii.gz" \
