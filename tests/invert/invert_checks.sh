@@ -204,24 +204,19 @@ nib.save(nib.Nifti1Image(np.asarray(i.dataobj), a), sys.argv[2])" "$p/recurrence
   expect "register it to the segmentation first" "${pl[@]}" --labels gliodil --brain-mask "$p/brain_mask.nii.gz" \
     --recurrence "$w/rec_moved.nii.gz"
   [[ ! -e "$w/bad" ]] || { echo "FAIL: plan wrote an output directory for bad input"; exit 1; }
-  "$PY" - "$w" "$p" <<'PYEOF'
+  # NCC against the true concentration and the COM distance: tools/patients/score.py (also checks the grid).
+  score=$("$PY" "$here/../../tools/patients/score.py" "$p" "$w/inv")
+  "$PY" - "$w" "$p" "$score" <<'PYEOF'
 import json, sys, numpy as np, nibabel as nib
-w, p = sys.argv[1], sys.argv[2]
+w, p, score = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 seg = nib.load(f"{p}/segmentation.nii.gz"); s = np.asarray(seg.dataobj)
-truth = np.asarray(nib.load(f"{p}/true_concentration.nii.gz").dataobj)
 r = json.load(open(f"{w}/inv/result.json"))
-c = nib.load(f"{w}/inv/concentration.nii.gz")
-assert c.shape == seg.shape and np.allclose(c.affine, seg.affine), "the result must stay on the patient's grid"
-cc = np.asarray(c.dataobj)
-ncc = np.corrcoef(cc.ravel(), truth.ravel())[0, 1]
-com = lambda m: np.array(np.nonzero(m)).mean(axis=1)
-d_mm = np.linalg.norm(com(cc > 0.2) - com(truth > 0.2))
 params = json.load(open(f"{p}/params.json"))
 print(f"patient: kept {r['chosen_stage']}, Dice core {r['final_run_vs_target']['dice_core']:.3f}, visible "
-      f"{r['final_run_vs_target']['dice_visible_tumor']:.3f}; NCC vs true concentration {ncc:.3f}; "
-      f"COM(c>0.2) {d_mm:.1f} mm from the truth's; seed voxel {r['parameters']['seed_voxel']} (true {params['seed_voxel_this_grid']})")
+      f"{r['final_run_vs_target']['dice_visible_tumor']:.3f}; NCC vs true concentration {score['ncc_true']:.3f}; "
+      f"COM(c>0.2) {score['com_distance_mm']:.1f} mm from the truth's; seed voxel {r['parameters']['seed_voxel']} (true {params['seed_voxel_this_grid']})")
 # The tumor must be where the segmentation is (the wrong-hemisphere failure put it ~100 mm away).
-assert d_mm < 10, d_mm
+assert score["com_distance_mm"] < 10, score
 assert r["final_run_vs_target"]["dice_visible_tumor"] > 0.6, r["final_run_vs_target"]
 for d in ["plan", "plan_true"]:
     j = json.load(open(f"{w}/{d}/plan.json"))

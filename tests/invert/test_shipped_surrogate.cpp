@@ -8,7 +8,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iomanip>
+#include <sstream>
 
 #include "core/grid_ops.h"
 #include "invert/inversion.h"
@@ -24,9 +27,15 @@ using invert::Theta;
 
 namespace {
 
+// TUMORFORGE_TEST_SURROGATE=PATH checks a candidate bundle instead (how checkpoints/README.md judged them).
 const invert::Networks& shipped() {
-  static const invert::Networks n = invert::load_networks(std::string(TUMORFORGE_SOURCE_DIR) + "/checkpoints/surrogate_dev.h5",
-                                                           "", torch::kCPU);
+  static const invert::Networks n = [] {
+    const char* candidate = std::getenv("TUMORFORGE_TEST_SURROGATE");
+    const std::string path = candidate && *candidate ? std::string(candidate)
+                                                     : std::string(TUMORFORGE_SOURCE_DIR) + "/checkpoints/surrogate_dev.h5";
+    MESSAGE("surrogate: " << path);
+    return invert::load_networks(path, "", torch::kCPU);
+  }();
   return n;
 }
 
@@ -105,8 +114,14 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
       const double tol = std::max(0.25 * std::sqrt(sol2), h);
       INFO(name << " axis " << axis << " sign " << sign << ": solver moved " << std::sqrt(sol2) << " mm, the surrogate's shift is off by "
                 << std::sqrt(diff2) << " mm (allowed " << tol << ")");
-      MESSAGE(name << " axis " << axis << (sign > 0 ? "+" : "-") << ": solver COM shift " << std::sqrt(sol2)
-                   << " mm, surrogate off by " << std::sqrt(diff2) << " mm (allowed " << tol << ")");
+      auto shift = [](const std::array<double, 3>& a, const std::array<double, 3>& b) {
+        std::ostringstream o;
+        o << std::fixed << std::setprecision(1) << "(" << a[0] - b[0] << ", " << a[1] - b[1] << ", " << a[2] - b[2] << ")";
+        return o.str();
+      };
+      MESSAGE(name << " axis " << axis << (sign > 0 ? "+" : "-") << ": solver COM shift " << std::sqrt(sol2) << " mm "
+                   << shift(sol1, sol0) << ", surrogate's " << shift(sur1, sur0) << ": off by " << std::sqrt(diff2)
+                   << " mm (allowed " << tol << ")");
       CHECK(std::sqrt(diff2) <= tol);
       ++moves;
     }
