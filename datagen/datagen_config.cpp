@@ -90,7 +90,8 @@ void to_json(nlohmann::json& j, const DatagenConfig& c) {
        {"seed_min_matter", c.seed_min_matter},
        {"ratio_dw_dg", c.ratio_dw_dg},
        {"th_matter", c.th_matter},
-       {"monotone_dt", c.monotone_dt}};
+       {"monotone_dt", c.monotone_dt},
+       {"rerun_at_stop_time", c.rerun_at_stop_time}};
   put_range(j, "dw", c.ranges.dw);
   put_range(j, "rho", c.ranges.rho);
   put_range(j, "stop_volume", c.ranges.stop_volume);
@@ -126,6 +127,7 @@ void merge_json(const nlohmann::json& j, DatagenConfig& c) {
     get("ratio_dw_dg", c.ratio_dw_dg);
     get("th_matter", c.th_matter);
     get("monotone_dt", c.monotone_dt);
+    get("rerun_at_stop_time", c.rerun_at_stop_time);
     for (auto [name, range] : {std::pair<const char*, Range*>{"dw", &c.ranges.dw}, {"rho", &c.ranges.rho},
                                {"stop_volume", &c.ranges.stop_volume}, {"stop_time", &c.ranges.stop_time}}) {
       std::string n(name);

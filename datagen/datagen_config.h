@@ -29,6 +29,13 @@ struct DatagenConfig {
   double ratio_dw_dg = 10.0;
   double th_matter = 0.1;
   bool monotone_dt = true;
+  // A run stopped by volume is run again to the time it stopped at, stopped by time alone, and that second
+  // field is stored. The solver plans dt from the stopping time, so a run stopped early by volume took coarser
+  // steps (planned for stop_time_max) than `simulate` or invert's final run take at the same θ = (seed,
+  // sqrt(D_w T), sqrt(ρ T)): the stored pair then disagreed with the solver the surrogate stands in for (tumors
+  // at a given θ up to half the mass; checkpoints/README.md, session 8). Stores written before the key existed
+  // read as false (what they hold).
+  bool rerun_at_stop_time = true;
 
   void validate() const;  // ranges, sizes, names; grid-dependent checks happen in init
 };

@@ -90,6 +90,22 @@ solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i) {
   return fk_params_of(cfg, sim, sample_params(cfg.ranges, cfg.rng_seed, static_cast<uint64_t>(i), {linear}));
 }
 
+solver::FkResult simulate_sample(const DatagenConfig& cfg, const solver::TissueMaps& tissue, solver::FkParams p,
+                                 const solver::SolverOptions& opt) {
+  solver::FkResult fk = solver::simulate(tissue, p, opt);
+  if (cfg.rerun_at_stop_time && fk.stop_reason == solver::StopReason::kVolume) {
+    // The volume chose T; the field stored is the time-stopped run to T, whose dt is planned for T
+    // (DatagenConfig::rerun_at_stop_time says why). Its volume differs a little from the target.
+    const double first_wall = fk.wall_seconds;
+    p.stop_time_days = fk.final_time_days;
+    p.stop_volume_mm3.reset();
+    fk = solver::simulate(tissue, p, opt);
+    fk.stop_reason = solver::StopReason::kVolume;  // stats: T was set by the volume
+    fk.wall_seconds += first_wall;
+  }
+  return fk;
+}
+
 SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps& tissue, const std::vector<int64_t>& seeds,
                             int64_t i, double* solve_s, double* crop_s) {
   const DatagenConfig& cfg = store.config();
@@ -106,10 +122,9 @@ SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps&
   r.stats[kTargetVolume] = sp.stop_volume_mm3 ? *sp.stop_volume_mm3 : NAN;
   auto t0 = Clock::now();
   try {
-    const solver::FkParams p = fk_params_of(cfg, sim, sp);
     solver::SolverOptions opt;
     opt.threads = 1;  // parallelism comes from running samples side by side
-    solver::FkResult fk = solver::simulate(tissue, p, opt);
+    const solver::FkResult fk = simulate_sample(cfg, tissue, fk_params_of(cfg, sim, sp), opt);
     *solve_s += seconds_since(t0);
     r.stats[kSteps] = static_cast<double>(fk.steps);
     r.stats[kWallSeconds] = fk.wall_seconds;

@@ -10,6 +10,7 @@
 
 #include "datagen/dataset_store.h"
 #include "solver/fk_params.h"
+#include "solver/fk_solver.h"
 
 namespace tumorforge::datagen {
 
@@ -38,6 +39,11 @@ struct RunSummary {
 // (a pure function of rng_seed and i) with the seed voxel read back from `params`. Lets `evaluate` recompute a
 // sample's full-resolution concentration, which the store keeps only as a coarse crop.
 solver::FkParams sample_fk_params(const DatasetStore& store, int64_t i);
+
+// Simulates a sample as datagen stores it: the sampled run p, then, if the volume stopped it and the store
+// reruns (DatagenConfig::rerun_at_stop_time), the time-stopped run to the time it stopped at. Deterministic.
+solver::FkResult simulate_sample(const DatagenConfig& cfg, const solver::TissueMaps& sim_tissue, solver::FkParams p,
+                                 const solver::SolverOptions& opt = {});
 
 // Computes sample i completely (simulation, resampling, crop, theta) without writing anything.
 SampleRecord compute_sample(const DatasetStore& store, const solver::TissueMaps& sim_tissue,

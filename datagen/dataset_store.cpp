@@ -187,6 +187,7 @@ DatasetStore DatasetStore::open(const std::string& path) {
                                 ", this tumorforge reads version " + std::to_string(kLayoutVersion));
   try {
     s.config_ = preset_config(s.attrs_.at("config").at("preset").get<std::string>());
+    s.config_.rerun_at_stop_time = false;  // what stores written before the key existed hold
     merge_json(s.attrs_.at("config"), s.config_);
     s.sim_ = level_from_json(s.attrs_.at("sim_grid"));
     s.store_ = level_from_json(s.attrs_.at("store_grid"));

@@ -228,7 +228,7 @@ Evaluation evaluate_store(const Networks& n, const std::string& store_path, cons
         // The store keeps the truth only as a coarse crop: rerun the sample on the simulation grid (deterministic).
         solver::SolverOptions one_thread;
         one_thread.threads = 1;
-        const std::vector<float> truth_full = solver::simulate(*sim_tissue, datagen::sample_fk_params(store, i), one_thread).concentration.data;
+        const std::vector<float> truth_full = datagen::simulate_sample(store.config(), *sim_tissue, datagen::sample_fk_params(store, i), one_thread).concentration.data;
         for (const auto& method : o.methods) {
           InvertConfig cfg = o.invert;
           cfg.method = method;

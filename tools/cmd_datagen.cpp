@@ -39,6 +39,8 @@ const std::map<std::string, std::string>& init_help() {
       {"ratio_dw_dg", "D_w / D_g"},
       {"th_matter", "voxels with WM+GM below this carry no tumor"},
       {"monotone_dt", "shorten dt where the reference rule would let c overshoot 1"},
+      {"rerun_at_stop_time", "run a volume-stopped sample again to its stop time (dt planned for that time), so that\n"
+                             "the stored field is what `simulate` and invert's final run compute at its theta"},
   };
   return h;
 }

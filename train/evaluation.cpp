@@ -1,6 +1,8 @@
 // Evaluation on a store (see evaluation.h).
 #include "train/evaluation.h"
 
+#include <cmath>
+
 #include "datagen/theta.h"
 #include "models/field_metrics.h"
 
@@ -56,7 +58,7 @@ nlohmann::json evaluate(Net& net, const datagen::StoreReader& val, int64_t batch
   nlohmann::json r;
   double n = 0;
   if (net.surrogate) {
-    double mse = 0, mae = 0, ncc = 0, dice = 0, com_err = 0, com_n = 0;
+    double mse = 0, mae = 0, ncc = 0, dice = 0, com_err = 0, com_n = 0, log_mass_ratio = 0;
     for (size_t s = 0; s < idx.size(); s += static_cast<size_t>(batch)) {
       std::vector<int64_t> part(idx.begin() + static_cast<long>(s), idx.begin() + static_cast<long>(std::min(idx.size(), s + static_cast<size_t>(batch))));
       Batch b = to_device(val.read(part), dev);
@@ -70,10 +72,13 @@ nlohmann::json evaluate(Net& net, const datagen::StoreReader& val, int64_t batch
       const auto valid = q.mass >= 1.0;
       com_err += ((p.com - q.com).pow(2).sum(1).sqrt() * valid).sum().item<double>();
       com_n += valid.sum().item<double>();
+      log_mass_ratio += ((p.mass.clamp_min(1e-6) / q.mass.clamp_min(1e-6)).log() * valid).sum().item<double>();
     }
     r = {{"val_mse", mse / n}, {"val_mae", mae / n}, {"val_ncc", ncc / n}, {"val_dice_033", dice / n}, {"val_loss", mse / n},
          // distance between predicted and true centres of mass, voxels (tumors of at least one voxel's mass)
-         {"val_com_error_voxels", com_n > 0 ? com_err / com_n : 0.0}};
+         {"val_com_error_voxels", com_n > 0 ? com_err / com_n : 0.0},
+         // predicted tumor mass (Σc) over the true one, geometric mean: 1 = no size bias, < 1 = tumors drawn too small
+         {"val_mass_ratio", com_n > 0 ? std::exp(log_mass_ratio / com_n) : 1.0}};
   } else {
     constexpr auto K = static_cast<int64_t>(datagen::kThetaSize);
     torch::Tensor se = torch::zeros({K}, torch::kDouble), ae = torch::zeros({K}, torch::kDouble);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "datagen/datagen_run.h"
@@ -151,7 +152,7 @@ TEST_CASE("sample_fk_params rebuilds a sample's solver inputs: rerunning them re
     const auto raw = s.array("params").read<double>({i, 0}, {1, 6});
     CHECK(p.dw_mm2_per_day == raw[3]);
     CHECK(p.rho_per_day == raw[4]);
-    const auto fk = tumorforge::solver::simulate(tissue, p);
+    const auto fk = simulate_sample(s.config(), tissue, p);
     CHECK(fk.final_time_days == raw[5]);
     const auto o = s.array("crop_origin").read<int32_t>({i, 0}, {1, 3});
     const auto mine = crop_cube(fk.concentration.data, s.sim_level().grid, {o[0], o[1], o[2]}, cfg.crop);
@@ -160,6 +161,73 @@ TEST_CASE("sample_fk_params rebuilds a sample's solver inputs: rerunning them re
     ++checked;
   }
   CHECK(checked >= 5);
+}
+
+TEST_CASE("a stored pair is what the solver computes at its theta: the run invert makes (T = 100 days) reproduces the crop") {
+  // The surrogate stands in for the solver at θ = (seed, sqrt(D_w T), sqrt(ρ T)); invert's final run uses
+  // T = 100 days, D_w = μ_D²/T, ρ = μ_ρ²/T. Volume-stopped samples are rerun to their stop time
+  // (rerun_at_stop_time), so that both runs take the same steps in rescaled time and agree to float rounding.
+  // Without the rerun (old stores) the stored tumor is a coarser-dt run's: asserted smaller below.
+  auto stored_vs_invert_run = [](bool rerun, double* worst, double* mass_ratio) {
+    DatagenConfig cfg = tiny_config();
+    cfg.dtype = "float32";
+    cfg.ranges.rho = {"uniform", 0.5, 3};
+    cfg.rerun_at_stop_time = rerun;
+    const std::string path = fresh(rerun ? "theta_rerun.zarr" : "theta_norerun.zarr");
+    DatasetStore::init(path, cfg);
+    DatasetStore s = DatasetStore::open(path);
+    CHECK(s.config().rerun_at_stop_time == rerun);
+    run_shard(s, {});
+    const auto tissue = s.sim_tissue(0);
+    const auto status = s.read_status();
+    int checked = 0;
+    double stored_mass = 0, run_mass = 0;
+    *worst = 0;
+    for (int64_t i = 0; i < cfg.n_samples; ++i) {
+      if (status[static_cast<size_t>(i)] != kDone) continue;
+      const auto raw = s.array("params").read<double>({i, 0}, {1, 6});
+      const auto stats = s.array("stats").read<double>({i, 0}, {1, kNumStats});
+      if (stats[kStopReason] != 2) continue;  // stopped by volume: the case in question
+      const auto th = s.array("theta").read<float>({i, 0}, {1, 5});
+      tumorforge::solver::FkParams p;
+      p.stop_time_days = 100;
+      p.dw_mm2_per_day = double(th[3]) * th[3] / p.stop_time_days;
+      p.rho_per_day = double(th[4]) * th[4] / p.stop_time_days;
+      p.seed_mm = {raw[0] - s.sim_level().origin_mm[0], raw[1] - s.sim_level().origin_mm[1], raw[2] - s.sim_level().origin_mm[2]};
+      const auto fk = tumorforge::solver::simulate(tissue, p);
+      const auto o = s.array("crop_origin").read<int32_t>({i, 0}, {1, 3});
+      const auto mine = crop_cube(fk.concentration.data, s.sim_level().grid, {o[0], o[1], o[2]}, cfg.crop);
+      const auto stored = s.array("concentration").read<float>({i, 0, 0, 0}, {1, cfg.crop, cfg.crop, cfg.crop});
+      for (size_t n = 0; n < stored.size(); ++n) {
+        *worst = std::max(*worst, double(std::abs(stored[n] - mine[n])));
+        stored_mass += stored[n], run_mass += mine[n];
+      }
+      ++checked;
+    }
+    *mass_ratio = stored_mass / std::max(run_mass, 1e-12);
+    return checked;
+  };
+  double worst = 0, ratio = 0;
+  CHECK(stored_vs_invert_run(true, &worst, &ratio) >= 4);
+  MESSAGE("rerun at the stop time: largest difference " << worst << ", stored / rerun mass " << ratio);
+  // Not bit-equal: the solver ends on the first step at or past T (ceil(N) steps of T/N), so the stored run and
+  // invert's run at the same θ cut rescaled time into slightly different steps; 2.4e-2 and 0.991 measured.
+  CHECK(worst < 0.05);
+  CHECK(ratio == doctest::Approx(1.0).epsilon(0.02));
+  CHECK(stored_vs_invert_run(false, &worst, &ratio) >= 4);
+  MESSAGE("volume-stopped field stored as is (old stores): largest difference " << worst << ", stored / rerun mass " << ratio);
+  CHECK(ratio < 0.97);
+}
+
+TEST_CASE("a store written before rerun_at_stop_time existed reads as false (what it holds)") {
+  const std::string path = fresh("old_config.zarr");
+  DatasetStore::init(path, tiny_config());
+  const fs::path attrs = fs::path(path) / ".zattrs";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(attrs));
+  CHECK(j["config"]["rerun_at_stop_time"] == true);
+  j["config"].erase("rerun_at_stop_time");
+  std::ofstream(attrs) << j.dump();
+  CHECK_FALSE(DatasetStore::open(path).config().rerun_at_stop_time);
 }
 
 TEST_CASE("a sample marked failed is skipped by a rerun and redone, as before, with retry_failed (--retry-failed)") {
