@@ -1,6 +1,8 @@
 // Progress bar and parsing helpers for the CLI (see cli_util.h).
 #include "tools/cli_util.h"
 
+#include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,9 +21,15 @@ ProgressBar::ProgressBar(std::string label)
       enabled_(isatty(STDERR_FILENO) == 1) {}
 
 void ProgressBar::update(double fraction, const std::string& detail) {
-  if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - start_).count();
+  if (!enabled_) {
+    // Not a terminal (a cluster job's log, nohup): one log line a minute instead of the redrawn bar.
+    if (std::chrono::duration<double>(now - last_draw_).count() < 60.0) return;
+    last_draw_ = now;
+    spdlog::info("{}: {:.0f}% {}, {:.0f} s", label_, 100 * std::min(1.0, std::max(0.0, fraction)), detail, elapsed);
+    return;
+  }
   if (elapsed < 1.0 || std::chrono::duration<double>(now - last_draw_).count() < 0.1) return;
   last_draw_ = now;
   fraction = std::min(1.0, std::max(0.0, fraction));

@@ -19,7 +19,8 @@ struct ExitWith {
   int code;
 };
 
-// A one-line progress bar on stderr, shown only when stderr is a terminal and the work has run > 1 s.
+// A one-line progress bar on stderr when stderr is a terminal and the work has run > 1 s; otherwise (a job log)
+// one info line a minute.
 class ProgressBar {
  public:
   explicit ProgressBar(std::string label);
