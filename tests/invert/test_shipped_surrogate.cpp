@@ -1,6 +1,6 @@
 // The shipped surrogate (checkpoints/surrogate_dev.h5) against the numerical solver on anatomy: moving the seed
 // by d mm inside tissue must move the predicted tumor's centre of mass as the solver's moves (within 25% of the
-// solver's shift or one network voxel), the predicted tumor must hold the solver's mass within 25%, and a larger
+// solver's shift or one network voxel), the predicted tumor must hold the solver's mass within a factor 1.5, and a larger
 // μ_D or μ_ρ must give a larger predicted tumor. A surrogate
 // that ignores θ (the first dev model) fails the first check by the whole shift. Runs on the built-in phantom
 // always and on the 2 mm atlas when ../shared is present (else reported as skipped; tests/shared_data.h). Built
@@ -150,11 +150,11 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
   // trained on stores written before datagen's rerun_at_stop_time drew 0.46 (phantom) and 0.73 (atlas) of it:
   // a bias, which this catches; session 8's surrogate 0.74-1.34 over these and the 12 drawn seeds (a first bar
   // of 25% failed at the right-hemisphere seed, 0.74: scatter the test-store metrics measure, not a bias).
-  const double mass_ratio = sur_base.sum().item<double>() / c.solver.to_cube(base.concentration.data).sum().item<double>();
+  const double v0 = sur_base.sum().item<double>();
+  const double mass_ratio = v0 / c.solver.to_cube(base.concentration.data).sum().item<double>();
   MESSAGE(name << ": predicted tumor mass / the solver's = " << mass_ratio);
   CHECK(mass_ratio >= 1 / 1.5);
   CHECK(mass_ratio <= 1.5);
-  const double v0 = sur_base.sum().item<double>();
   const double v_d = invert::surrogate_cube(n, c, theta_at(seed, dw * 2, rho)).sum().item<double>();
   const double v_r = invert::surrogate_cube(n, c, theta_at(seed, dw, rho * 1.5)).sum().item<double>();
   MESSAGE(name << ": predicted volume (voxels) " << v0 << ", with 2x D_w " << v_d << ", with 1.5x rho " << v_r);
