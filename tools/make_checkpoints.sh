@@ -56,3 +56,10 @@ tune=(--model surrogate --arch seed-channel --widths 8,16,32,64,128 --schedule c
     --out "$work/runs/sur_v8" > "$work/runs/sur_v8.log" 2>&1
 "$tf" export "$work/runs/sur_v8" --out "$work/runs/sur_v8.h5"
 "$tf" test-model "$work/runs/sur_v8.h5" --store "$work/atlas/test.zarr"
+
+# Session 9: the same fine-tune continued from session 8's bundle, 2,600 steps at lr 1.5e-4 (shipped; a run with
+# --com-loss-weight 100 was measured worse and stopped, checkpoints/README.md):
+"$tf" train "${tune[@]}" --init-from "$work/runs/sur_v8.h5" --lr 1.5e-4 --max-steps 2600 --seed 7 --com-loss-weight 30 \
+    --out "$work/runs/sur_v9a" > "$work/runs/sur_v9a.log" 2>&1
+"$tf" export "$work/runs/sur_v9a" --out "$work/runs/sur_v9a.h5"
+"$tf" test-model "$work/runs/sur_v9a.h5" --store "$work/atlas/test.zarr"
