@@ -5,8 +5,11 @@ maps, seeds, D_w = 0.2 mm²/day, ρ = 0.12 /day, T = 100 days) twice: on the 2 m
 averaged over 2×2×2 blocks (4 mm, what the surrogate sees). If the 4 mm solver's tumor moves like the 2 mm
 solver's, the anatomy that bends the shift is resolved at 4 mm, and a surrogate that misses it is limited by
 what it learned, not by its grid. Prints one line per move and a summary (mm).
-Usage: tools/diagnostics/coarse_seed_shift.py [TUMORFORGE [SHARED_DIR]]
-(defaults: build/tumorforge, ../shared; needs nibabel and numpy)"""
+Usage: tools/diagnostics/coarse_seed_shift.py [--max-diff-mm MM] [TUMORFORGE [SHARED_DIR]]
+(defaults: build/tumorforge, ../shared; needs nibabel and numpy). With --max-diff-mm it is a check (the test
+invert.seed_shift_resolved_at_4mm): exit 1 if any move's two shifts differ by more than MM, 77 (skipped) when
+SHARED_DIR is absent."""
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,8 +17,12 @@ import tempfile
 import nibabel as nib
 import numpy as np
 
-tf = sys.argv[1] if len(sys.argv) > 1 else "build/tumorforge"
-shared = sys.argv[2] if len(sys.argv) > 2 else "../shared"
+args = sys.argv[1:]
+max_diff = None
+if args[:1] == ["--max-diff-mm"]:
+    max_diff, args = float(args[1]), args[2:]
+tf = args[0] if len(args) > 0 else "build/tumorforge"
+shared = args[1] if len(args) > 1 else "../shared"
 DW, RHO, T = 0.2, 0.12, 100  # the seed-follow check's tumor: μ_D ≈ 4.5 mm, μ_ρ ≈ 3.5
 STEP = 6  # 12 mm at 2 mm
 
@@ -37,6 +44,9 @@ def com_mm(path):
 
 def main():
     ref = f"{shared}/reference/fk/tissue_2mm"
+    if not os.path.isdir(ref):
+        print(f"{ref}: not found (the shared data beside the checkout); skipped")
+        sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         vols = {n: nib.load(f"{ref}/{n}.nii.gz") for n in ("wm", "gm", "csf")}
         data = {n: np.asarray(v.dataobj, np.float32) for n, v in vols.items()}
@@ -76,6 +86,8 @@ def main():
                           f"({np.linalg.norm(shift[4]):.2f} mm): differ by {d:.2f} mm", flush=True)
         print(f"{len(diffs)} moves: the 4 mm solver's shift differs from the 2 mm solver's by {np.mean(diffs):.2f} mm "
               f"on average, at most {np.max(diffs):.2f} mm")
+        if max_diff is not None and np.max(diffs) > max_diff:
+            sys.exit(f"a move's 4 mm and 2 mm solver shifts differ by {np.max(diffs):.2f} mm, more than {max_diff} mm")
 
 
 if __name__ == "__main__":
