@@ -7,7 +7,6 @@
 //                           [--threads 2] [--evaluations 20] [--generations 3] [--sizes 64,128] [--out bench_invert.json]
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -26,11 +25,8 @@
 #include "solver/phantom.h"
 
 using namespace tumorforge;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Row {
   std::string setting;
@@ -123,8 +119,19 @@ int main(int argc, char** argv) {
   std::string atlas_case = src + "/../shared/reference/fk/v1_2mm_dw0.5_rho0.2_T100";
   int threads = 2;
   int64_t iterations = 20, generations = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::printf("Times the inversion stages (one run; a table and JSON).\n"
+                  "Usage: tumorforge_bench_invert [--atlas-case DIR] [--store test.zarr] [--threads 2] [--evaluations 20]\n"
+                  "                               [--generations 3] [--sizes 64,128 (\"\" for none)] [--out bench_invert.json]\n");
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s: missing value\n", k.c_str());
+      return 2;
+    }
+    const std::string v = argv[i + 1];
     if (k == "--store") store = v;
     else if (k == "--threads") threads = std::stoi(v);
     else if (k == "--evaluations") iterations = std::stoll(v);
