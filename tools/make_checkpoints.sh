@@ -2,8 +2,10 @@
 # Remakes the shipped dev checkpoints (checkpoints/surrogate_dev.h5, inverse_dev.h5) from scratch: the atlas and
 # phantom training stores, the two surrogate candidates (A: seed channel, B: the paper's wiring) and the inverse
 # net, each on one LibTorch thread so they run side by side, then the exports and held-out tests.
-#   tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR=data]      (≈ 75 min on a 2-core VM)
-# The candidate with the lower held-out MSE on the atlas test store is the one to copy into checkpoints/.
+#   tools/make_checkpoints.sh ATLAS_LABELS.nii.gz [WORK_DIR=data]
+# (≈ 75 min on a 2-core VM to the first candidates, then about an hour per fine-tune below.) The fine-tunes
+# start from candidate A (the lower held-out MSE on the atlas test store); the shipped surrogate is the last
+# export, WORK_DIR/runs/sur_v9a.h5, and the shipped inverse net WORK_DIR/runs/inv.h5.
 # Note: `--shift-voxels` (default 6) did not exist when the shipped surrogate was trained; it was trained 1,500
 # steps without shifts, then 2,500 with them, and the inverse net 3,212 steps over two runs (the exact steps are
 # in checkpoints/README.md). This script trains with shifts from the start, the intended recipe, which has not

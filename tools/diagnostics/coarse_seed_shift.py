@@ -67,9 +67,9 @@ def main():
             return com_mm(out)
 
         wm, gm = data["wm"], data["gm"]
+        idx = np.argwhere(wm >= 0.5)  # the test's seed: the nearest voxel with WM >= 0.5
         diffs = []
         for name, near in {"atlas right hemisphere": (75, 50, 40), "atlas left hemisphere": (45, 70, 35)}.items():
-            idx = np.argwhere(wm >= 0.5)  # the test's seed: the nearest voxel with WM >= 0.5
             s0 = idx[((idx - np.array(near)) ** 2).sum(1).argmin()]
             base = {res: run(res, s0, "base") for res in (2, 4)}
             for axis in range(3):
