@@ -35,7 +35,7 @@ void to_json(nlohmann::json& j, const NetConfig& c) {
   j = {{"kind", c.kind},           {"widths", c.widths},         {"kernel_size", c.kernel_size},
        {"input_size", c.input_size}, {"n_params", c.n_params},   {"layer_scale_init", c.layer_scale_init},
        {"mask_threshold", c.mask_threshold}, {"theta_film", c.theta_film}, {"seed_channel", c.seed_channel},
-       {"seed_sigma_voxels", c.seed_sigma_voxels}, {"wiring", c.wiring}};
+       {"seed_sigma_voxels", c.seed_sigma_voxels}, {"seed_global", c.seed_global}, {"wiring", c.wiring}};
 }
 
 void from_json(const nlohmann::json& j, NetConfig& c) {
@@ -55,6 +55,7 @@ void from_json(const nlohmann::json& j, NetConfig& c) {
   c.seed_channel = j.value("seed_channel", false);
   c.seed_sigma_voxels = j.value("seed_sigma_voxels", d.seed_sigma_voxels);
   c.wiring = j.value("wiring", std::string("unet"));
+  c.seed_global = j.value("seed_global", true);
 }
 
 }  // namespace tumorforge::models

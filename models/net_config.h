@@ -26,6 +26,15 @@ struct NetConfig {
   // instead of through the few neck voxels. Configs saved before this key existed mean false.
   bool seed_channel = true;
   double seed_sigma_voxels = 1.0;
+  // Surrogate with a seed channel: whether the seed offset θ[0:3] also enters the global paths (the neck embedding
+  // and FiLM) beside μ_D, μ_ρ. true: the networks of sessions 2–9, which learned to place the tumor largely
+  // through those global vectors (zeroing their seed weights in session 9's network: seed-follow 5 of 11 atlas
+  // moves instead of 10) — a 2³ neck and per-channel scales cannot place a tumor to the voxel. false: the
+  // seed reaches the network only as the channel, which convolutions carry along with the anatomy (the
+  // issue's candidate A as written). Without a seed channel θ is global whole, whatever this says. Configs saved
+  // before this key existed mean true.
+  bool seed_global = false;
+  bool seed_is_global() const { return seed_global || !seed_channel; }
   // Surrogate skip wiring: "unet" (skips from each stage's block output, full resolution included) or "paper"
   // (the authors': skips from each stage's input, no full-resolution skip, θ only through the neck Linear).
   std::string wiring = "unet";

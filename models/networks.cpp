@@ -83,14 +83,16 @@ torch::Tensor SurrogateNetImpl::forward(const torch::Tensor& tissue, const torch
   std::vector<torch::Tensor> skips;
   const auto input = config_.seed_channel ? torch::cat({tissue, seed_map(theta).to(tissue.scalar_type())}, 1) : tissue;
   auto x = encoder(input, &skips);
-  x = x + theta_embed(theta).view({-1, config_.widths.back(), n, n, n});
+  // What the global paths see: all of θ, or μ_D, μ_ρ only (seed_global = false: the seed is the channel's).
+  const auto theta_g = config_.seed_is_global() ? theta : theta * torch::tensor({0.f, 0.f, 0.f, 1.f, 1.f}, theta.options());
+  x = x + theta_embed(theta_g).view({-1, config_.widths.back(), n, n, n});
   const auto stages = static_cast<size_t>(config_.stages());
   for (size_t d = 0; d < stages; ++d) {
     const size_t s = stages - 1 - d;  // the encoder stage this decoder stage mirrors
     x = ups[d]->as<torch::nn::ConvTranspose3dImpl>()->forward(x);
     if (has_skip(static_cast<int64_t>(s))) x = fuse[d]->as<torch::nn::Conv3dImpl>()->forward(torch::cat({x, skips[s]}, 1));
     if (config_.theta_film) {
-      const auto ss = film[d]->as<torch::nn::LinearImpl>()->forward(theta).view({x.size(0), 2, x.size(1), 1, 1, 1});
+      const auto ss = film[d]->as<torch::nn::LinearImpl>()->forward(theta_g).view({x.size(0), 2, x.size(1), 1, 1, 1});
       x = x * (1 + ss.select(1, 0)) + ss.select(1, 1);
     }
     x = blocks[d]->as<ConvNeXtBlockImpl>()->forward(x);

@@ -18,8 +18,10 @@ const std::map<std::string, std::string>& train_help() {
       {"model", "surrogate (tissue + theta -> c) | inverse (c + tissue -> theta)"},
       {"widths", "channels of each encoder stage, then the neck (paper: 32,64,128,256,512); the crop must be a\n"
                  "multiple of 2^stages"},
-      {"arch", "surrogate architecture: seed-channel (the seed drawn as a Gaussian input channel, FiLM, U-Net skips),\n"
-               "paper (the authors' wiring: stage-input skips, no full-resolution skip, theta only at the neck), film"},
+      {"arch", "surrogate architecture: seed-channel (the seed drawn as a Gaussian input channel, FiLM, U-Net skips;\n"
+               "theta whole at the neck and in FiLM), seed-spatial (the same, but the seed enters only as the channel,\n"
+               "so placement is the convolutions' job; neck and FiLM see mu_D, mu_rho), paper (the authors' wiring:\n"
+               "stage-input skips, no full-resolution skip, theta only at the neck), film (no seed channel)"},
       {"augment", "flips (random axis mirrors of tissue, concentration and seed offset: exact FK symmetries) | none"},
       {"shift_voxels", "random cube shifts up to this many voxels per axis, so the tumor sits where its seed put it\n"
                        "(tissue recut from the atlas, concentration and seed offset moved with it; 0: off)"},

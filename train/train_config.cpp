@@ -13,7 +13,8 @@ void TrainConfig::validate() const {
   need(model == "surrogate" || model == "inverse", "--model must be surrogate or inverse, got '" + model + "'");
   need(!train.empty(), "--train STORE is required");
   need(!val.empty(), "--val STORE is required");
-  need(arch == "seed-channel" || arch == "paper" || arch == "film", "--arch must be seed-channel, paper or film, got '" + arch + "'");
+  need(arch == "seed-channel" || arch == "seed-spatial" || arch == "paper" || arch == "film",
+       "--arch must be seed-channel, seed-spatial, paper or film, got '" + arch + "'");
   need(augment == "flips" || augment == "none", "--augment must be flips or none, got '" + augment + "'");
   need(shift_voxels >= 0, "--shift-voxels must be >= 0");
   need(com_loss_weight >= 0 && std::isfinite(com_loss_weight), "--com-loss-weight must be finite and >= 0");

@@ -13,8 +13,9 @@ struct TrainConfig {
   std::string model = "surrogate";  // surrogate | inverse
   std::vector<int64_t> widths{16, 32, 64, 128, 256};  // one per encoder stage, then the neck
   // Surrogate architecture (models/net_config.h): "seed-channel" (the seed as a Gaussian input channel, FiLM,
-  // U-Net skips), "paper" (the authors' wiring: stage-input skips, no full-resolution skip, θ only at the neck)
-  // or "film" (no seed channel: the dev surrogate of session 2).
+  // U-Net skips; θ whole at the neck and in FiLM), "seed-spatial" (the same, but the seed enters only as the
+  // channel: the neck and FiLM see μ_D, μ_ρ), "paper" (the authors' wiring: stage-input skips, no
+  // full-resolution skip, θ only at the neck) or "film" (no seed channel: the dev surrogate of session 2).
   std::string arch = "seed-channel";
   // Random axis flips of tissue, concentration and seed offset together (exact symmetries of FK on a cube
   // centred on the tumor): "flips" or "none". Drawn from (seed, step), so resume repeats them exactly.

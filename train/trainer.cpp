@@ -131,7 +131,8 @@ RunResult run_training(const RunRequest& req) {
   nc.kind = c.model;
   nc.widths = c.widths;
   nc.kernel_size = c.kernel_size;
-  nc.seed_channel = c.arch == "seed-channel";
+  nc.seed_channel = c.arch == "seed-channel" || c.arch == "seed-spatial";
+  nc.seed_global = c.arch != "seed-spatial";
   nc.theta_film = c.arch != "paper";
   nc.wiring = c.arch == "paper" ? "paper" : "unet";
   nc.layer_scale_init = c.layer_scale_init;
@@ -146,7 +147,9 @@ RunResult run_training(const RunRequest& req) {
     const models::Bundle b = models::read_bundle(c.init_from);
     const nlohmann::json want = nc, have = b.config;
     for (auto it = want.begin(); it != want.end(); ++it)
-      if (!have.contains(it.key()) || have.at(it.key()) != it.value())
+      // seed_global changes what the global layers are fed, not their shapes: a seed-channel bundle can start a
+      // seed-spatial run (its seed weights then go unused).
+      if (it.key() != "seed_global" && (!have.contains(it.key()) || have.at(it.key()) != it.value()))
         throw std::invalid_argument("--init-from " + c.init_from + ": its network has " + it.key() + " = " +
                                     (have.contains(it.key()) ? have.at(it.key()).dump() : std::string("(none)")) +
                                     ", this run's is " + it.value().dump());

@@ -85,6 +85,30 @@ TEST_CASE("the seed-channel surrogate has a 4-channel stem and its output depend
   CHECK(d_with > 1e-4);
 }
 
+TEST_CASE("seed_global = false: the neck embedding and FiLM get no seed offset, only mu_D and mu_rho") {
+  torch::manual_seed(5);
+  auto tissue = tissue_batch(2, 16).to(torch::kFloat);
+  const auto theta = torch::tensor({0.3f, -0.2f, 0.1f, 0.5f, -0.4f, -0.3f, 0.2f, 0.4f, -0.6f, 0.7f}).view({2, 5});
+  for (bool global : {true, false}) {
+    CAPTURE(global);
+    NetConfig c = tiny("surrogate");
+    c.seed_global = global;
+    SurrogateNet s(c);
+    s->forward(tissue, theta).pow(2).sum().backward();
+    // The gradient reaching a global layer's seed columns is zero exactly when the seed does not enter it.
+    for (const std::string name : {"theta_embed.weight", "film.0.weight", "film.1.weight"}) {
+      CAPTURE(name);
+      const auto g = s->named_parameters()[name].grad();
+      CHECK((g.narrow(1, 0, 3).abs().max().item<float>() > 0) == global);
+      CHECK(g.narrow(1, 3, 2).abs().max().item<float>() > 0);
+    }
+  }
+  NetConfig c = tiny("surrogate");
+  c.seed_global = false;
+  c.seed_channel = false;  // no channel: θ is global whole whatever seed_global says
+  CHECK(c.seed_is_global());
+}
+
 TEST_CASE("the paper wiring: 3 stages on a 16-cube give a 2^3 neck, no full-resolution skip, documented shapes") {
   torch::manual_seed(4);
   NetConfig c = tiny("surrogate");
@@ -113,10 +137,13 @@ TEST_CASE("a config saved before the seed channel and wiring keys existed loads 
                         {"n_params", 5}, {"layer_scale_init", 0.5}, {"mask_threshold", 0.1}, {"theta_film", true}};
   NetConfig c = old.get<NetConfig>();
   CHECK_FALSE(c.seed_channel);
+  CHECK(c.seed_global);  // the networks of sessions 2–9 fed the seed to the global layers too
   CHECK(c.wiring == "unet");
   CHECK(c.in_channels() == 3);
   nlohmann::json now = NetConfig{};
   CHECK(now.at("seed_channel").get<bool>());
+  CHECK_FALSE(now.at("seed_global").get<bool>());
+  CHECK_FALSE(now.get<NetConfig>().seed_global);
 }
 
 TEST_CASE("custom depthwise conv3d equals LibTorch's conv3d in output and all gradients (float64)") {

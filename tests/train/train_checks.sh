@@ -78,6 +78,9 @@ badinput)
   [[ ! -e "$w/r4" ]] || { echo "FAIL: a refused fine-tune left a run directory"; exit 1; }
   train "$w/tuned" --max-steps 1 --val-every 1 --lr 1e-12 --init-from "$w/run.h5"
   "$tf" --log-level warn export "$w/tuned" --out "$w/tuned.h5"
+  # seed-spatial feeds the same layers other inputs (the seed only as the channel): a seed-channel bundle starts it.
+  train "$w/spatial" --max-steps 1 --val-every 1 --lr 1e-12 --arch seed-spatial --init-from "$w/run.h5"
+  "$tf" --log-level warn export "$w/spatial" --out "$w/spatial.h5"
   "${PYTHON:-/usr/bin/python3}" - "$w" <<'PYEOF'
 import hashlib, h5py, json, sys
 import numpy as np
@@ -86,6 +89,10 @@ a, b = h5py.File(w + "/run.h5"), h5py.File(w + "/tuned.h5")
 d = max(float(np.abs(a["weights"][k][()] - b["weights"][k][()]).max()) for k in a["weights"])
 print(f"fine-tune start vs bundle: max |dw| {d:.2e} over {len(a['weights'])} tensors")
 assert d < 1e-6, "the fine-tuned run did not start from the bundle's weights"
+c = h5py.File(w + "/spatial.h5")
+net = lambda f: json.loads(f.attrs["config"].decode() if isinstance(f.attrs["config"], bytes) else f.attrs["config"])
+assert net(a)["seed_global"] is True and net(c)["seed_global"] is False, (net(a), net(c))
+assert max(float(np.abs(a["weights"][k][()] - c["weights"][k][()]).max()) for k in a["weights"]) < 1e-6
 cfg = json.load(open(w + "/tuned/config.json"))
 assert cfg["init_from_sha256"] == hashlib.sha256(open(w + "/run.h5", "rb").read()).hexdigest(), cfg.get("init_from_sha256")
 PYEOF
