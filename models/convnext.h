@@ -1,5 +1,6 @@
 // The building blocks: ChannelNorm (LayerNorm over the channel axis of a channels-first tensor), the
-// depthwise 3D convolution (custom CPU kernel, built-in op on CUDA) and the 3D ConvNeXt block.
+// depthwise 3D convolution (custom CPU kernel, built-in op on CUDA), a dense "same" convolution built on it, and
+// the 3D ConvNeXt block.
 #pragma once
 #include <torch/torch.h>
 
@@ -29,6 +30,20 @@ class DepthwiseConv3dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DepthwiseConv3d);
 
+// A dense convolution with "same" zero padding, stride 1, an odd cube kernel (the surrogate's stem and head, 3³):
+// parameters, names ("weight", "bias") and initialization are torch::nn::Conv3d's, so bundles and seeds are
+// unchanged; on CPU it runs as depthwise convolutions summed over the inputs (depthwise_conv3d.h, dense_conv3d).
+class SameConv3dImpl : public torch::nn::Module {
+ public:
+  SameConv3dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size);
+  torch::Tensor forward(const torch::Tensor& x);
+  bool use_custom_cpu_kernel = true;  // as DepthwiseConv3d's
+
+ private:
+  torch::Tensor weight_, bias_;
+};
+TORCH_MODULE(SameConv3d);
+
 // x + γ · MLP(LayerNorm(dwconv(x))), MLP = Linear(C, 4C) → GELU → Linear(4C, C), γ initialized to layer_scale.
 class ConvNeXtBlockImpl : public torch::nn::Module {
  public:
@@ -43,7 +58,7 @@ class ConvNeXtBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvNeXtBlock);
 
-// Switches every DepthwiseConv3d inside `module` between the custom CPU kernel and the built-in op.
+// Switches every DepthwiseConv3d and SameConv3d inside `module` between the custom CPU kernels and the built-in op.
 void use_custom_depthwise(torch::nn::Module& module, bool enabled);
 
 }  // namespace tumorforge::models

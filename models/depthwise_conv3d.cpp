@@ -156,4 +156,14 @@ torch::Tensor depthwise_conv3d(const torch::Tensor& x, const torch::Tensor& weig
   return DepthwiseConv3dFn::apply(x, weight, bias);
 }
 
+torch::Tensor dense_conv3d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  TORCH_CHECK(x.dim() == 5 && weight.dim() == 5 && weight.size(1) == x.size(1), "dense_conv3d: weight must be (Co, Ci, k, k, k)");
+  const int64_t N = x.size(0), Ci = x.size(1), Co = weight.size(0), k = weight.size(2);
+  const int64_t D = x.size(2), H = x.size(3), W = x.size(4);
+  // Channel o·Ci + i of the repeated input is x_i, matching weight.reshape's row o·Ci + i = weight[o, i].
+  const auto xr = x.unsqueeze(1).expand({N, Co, Ci, D, H, W}).reshape({N, Co * Ci, D, H, W});
+  const auto y = depthwise_conv3d(xr, weight.reshape({Co * Ci, 1, k, k, k}), torch::zeros({Co * Ci}, x.options()));
+  return y.view({N, Co, Ci, D, H, W}).sum(2) + bias.view({1, Co, 1, 1, 1});
+}
+
 }  // namespace tumorforge::models

@@ -7,7 +7,7 @@ namespace tumorforge::models {
 
 EncoderImpl::EncoderImpl(const NetConfig& c) : skip_stage_inputs_(c.kind == "surrogate" && c.wiring == "paper") {
   const auto& w = c.widths;
-  stem = register_module("stem", torch::nn::Conv3d(torch::nn::Conv3dOptions(c.in_channels(), w[0], 3).padding(1)));
+  stem = register_module("stem", SameConv3d(c.in_channels(), w[0], 3));
   blocks = register_module("blocks", torch::nn::ModuleList());
   norms = register_module("norms", torch::nn::ModuleList());
   downs = register_module("downs", torch::nn::ModuleList());
@@ -49,7 +49,7 @@ SurrogateNetImpl::SurrogateNetImpl(const NetConfig& c) : config_(c) {
     else fuse->push_back(torch::nn::Identity());
     blocks->push_back(ConvNeXtBlock(w[su], c.kernel_size, c.layer_scale_init));
   }
-  head = register_module("head", torch::nn::Conv3d(torch::nn::Conv3dOptions(w[0], 1, 3).padding(1)));
+  head = register_module("head", SameConv3d(w[0], 1, 3));
 }
 
 bool SurrogateNetImpl::has_skip(int64_t stage) const { return config_.wiring == "unet" || stage > 0; }

@@ -21,7 +21,7 @@ class EncoderImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, std::vector<torch::Tensor>* skips = nullptr);
 
  private:
-  torch::nn::Conv3d stem{nullptr};
+  SameConv3d stem{nullptr};
   torch::nn::ModuleList blocks, norms, downs;
   ConvNeXtBlock neck{nullptr};
   bool skip_stage_inputs_ = false;
@@ -43,7 +43,7 @@ class SurrogateNetImpl : public torch::nn::Module {
   torch::nn::Linear theta_embed{nullptr};
   torch::nn::ModuleList ups, fuse, blocks;
   torch::nn::ModuleList film;  // per decoder stage: θ -> (scale, shift) per channel, when config.theta_film
-  torch::nn::Conv3d head{nullptr};
+  SameConv3d head{nullptr};
 };
 TORCH_MODULE(SurrogateNet);
 

@@ -146,6 +146,24 @@ TEST_CASE("a config saved before the seed channel and wiring keys existed loads 
   CHECK_FALSE(now.get<NetConfig>().seed_global);
 }
 
+TEST_CASE("SameConv3d: torch::nn::Conv3d's initial weights for a seed, and its outputs and gradients (float64)") {
+  torch::manual_seed(9);
+  torch::nn::Conv3d ref_module(torch::nn::Conv3dOptions(4, 3, 3).padding(1));
+  torch::manual_seed(9);
+  SameConv3d ours_module(4, 3, 3);
+  const auto ref_p = ref_module->named_parameters(), ours_p = ours_module->named_parameters();
+  CHECK(ours_p.keys() == ref_p.keys());
+  for (const auto& kv : ref_p) CHECK(torch::equal(kv.value(), ours_p[kv.key()]));
+  auto x = torch::randn({2, 4, 6, 7, 9}, torch::kDouble).requires_grad_();
+  auto w = torch::randn({3, 4, 3, 3, 3}, torch::kDouble).requires_grad_();
+  auto b = torch::randn({3}, torch::kDouble).requires_grad_();
+  auto gout = torch::randn({2, 3, 6, 7, 9}, torch::kDouble);
+  auto ours = dense_conv3d(x, w, b), ref = torch::conv3d(x, w, b, 1, 1);
+  CHECK(torch::allclose(ours, ref, 1e-12, 1e-12));
+  auto g = torch::autograd::grad({ours}, {x, w, b}, {gout}), rg = torch::autograd::grad({ref}, {x, w, b}, {gout});
+  for (int i = 0; i < 3; ++i) CHECK(torch::allclose(g[i], rg[i], 1e-10, 1e-10));
+}
+
 TEST_CASE("custom depthwise conv3d equals LibTorch's conv3d in output and all gradients (float64)") {
   torch::manual_seed(1);
   for (int64_t k : {3, 7}) {
@@ -160,6 +178,14 @@ TEST_CASE("custom depthwise conv3d equals LibTorch's conv3d in output and all gr
     auto rx = torch::autograd::grad({ref}, {x, w, b}, {gout});
     CHECK(torch::allclose(ours, ref, 1e-12, 1e-12));
     for (int i = 0; i < 3; ++i) CHECK(torch::allclose(gx[i], rx[i], 1e-10, 1e-10));
+  }
+  {  // rows of 45: the kernel's 32-, 8- and 1-wide chunks all in one row
+    auto x = torch::randn({1, 2, 4, 5, 45}, torch::kDouble).requires_grad_();
+    auto w = torch::randn({2, 1, 5, 5, 5}, torch::kDouble), b = torch::randn({2}, torch::kDouble);
+    auto gout = torch::randn({1, 2, 4, 5, 45}, torch::kDouble);
+    auto ours = depthwise_conv3d(x, w, b), ref = torch::conv3d(x, w, b, 1, 2, 1, 2);
+    CHECK(torch::allclose(ours, ref, 1e-12, 1e-12));
+    CHECK(torch::allclose(torch::autograd::grad({ours}, {x}, {gout})[0], torch::autograd::grad({ref}, {x}, {gout})[0], 1e-10, 1e-10));
   }
   // Central differences on the op itself (independent of LibTorch's autograd).
   auto x = torch::randn({1, 2, 5, 5, 5}, torch::kDouble);
