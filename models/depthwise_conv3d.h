@@ -12,8 +12,8 @@ torch::Tensor depthwise_conv3d(const torch::Tensor& x, const torch::Tensor& weig
 
 // A dense "same" convolution (stride 1, odd kernel) as depthwise convolutions summed over the inputs: each
 // output channel o is Σ_i depthwise(x_i, weight[o, i]). For the few channels of the surrogate's stem (4 -> 8) and
-// head (8 -> 1) at 3³ this is ~5× faster than LibTorch 1.13's CPU conv3d, which unfolds 27 copies of the input
-// (the head took 9 ms forward and 15 ms backward at 32³, more than the ConvNeXt blocks together).
+// head (8 -> 1) at 3³ this is ~2.5× faster than LibTorch 1.13's CPU conv3d, which unfolds 27 copies of the input
+// (stem and head took ~42 ms of a 32³ forward + backward, about as much as all ConvNeXt blocks' depthwise convs).
 // x: (N, Ci, D, H, W), weight: (Co, Ci, k, k, k), bias: (Co). Differentiable in all three.
 torch::Tensor dense_conv3d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
