@@ -20,7 +20,10 @@ import numpy as np
 args = sys.argv[1:]
 max_diff = None
 if args[:1] == ["--max-diff-mm"]:
-    max_diff, args = float(args[1]), args[2:]
+    try:
+        max_diff, args = float(args[1]), args[2:]
+    except (IndexError, ValueError):
+        sys.exit("--max-diff-mm: expected a number of millimetres")
 tf = args[0] if len(args) > 0 else "build/tumorforge"
 shared = args[1] if len(args) > 1 else "../shared"
 DW, RHO, T = 0.2, 0.12, 100  # the seed-follow check's tumor: μ_D ≈ 4.5 mm, μ_ρ ≈ 3.5

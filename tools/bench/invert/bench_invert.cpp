@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -132,11 +133,20 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string v = argv[i + 1];
+    auto count = [&]() -> int64_t {  // a positive integer, or one line naming the flag
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1) {
+        std::fprintf(stderr, "%s '%s': expected a positive integer\n", k.c_str(), v.c_str());
+        std::exit(2);
+      }
+      return n;
+    };
     if (k == "--store") store = v;
-    else if (k == "--threads") threads = std::stoi(v);
-    else if (k == "--evaluations") iterations = std::stoll(v);
+    else if (k == "--threads") threads = static_cast<int>(count());
+    else if (k == "--evaluations") iterations = count();
     else if (k == "--atlas-case") atlas_case = v;
-    else if (k == "--generations") generations = std::stoll(v);
+    else if (k == "--generations") generations = count();
     else if (k == "--sizes") sizes = v;
     else if (k == "--out") out = v;
     else {
