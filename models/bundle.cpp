@@ -176,4 +176,13 @@ void load_weights(const Bundle& b, torch::nn::Module& module, const std::string&
   if (used != b.weights.size()) fail(path, std::to_string(b.weights.size() - used) + " tensors in the bundle do not belong to the model");
 }
 
+std::map<std::string, torch::Tensor> with_zero_input_channel(std::map<std::string, torch::Tensor> weights, const std::string& name) {
+  auto it = weights.find(name);
+  if (it == weights.end() || it->second.dim() != 5) throw std::invalid_argument("no conv weight '" + name + "' to widen");
+  auto& w = it->second;
+  auto extra = torch::zeros({w.size(0), 1, w.size(2), w.size(3), w.size(4)}, w.options());
+  w = torch::cat({w, extra}, 1);
+  return weights;
+}
+
 }  // namespace tumorforge::models

@@ -27,5 +27,8 @@ Bundle read_bundle(const std::string& path);  // throws "<path>: <problem>"
 // Copies the bundle's weights into `module`; every parameter must be present with the right shape and no
 // extra tensors may remain. Throws naming the tensor.
 void load_weights(const Bundle& bundle, torch::nn::Module& module, const std::string& path_for_errors);
+// The weights with one more input channel, of zero weight, appended to the conv weight `name` (out, in, k, k, k):
+// a network given a new input starts out computing what the bundle's did (train --fk-prior-steps --init-from).
+std::map<std::string, torch::Tensor> with_zero_input_channel(std::map<std::string, torch::Tensor> weights, const std::string& name);
 
 }  // namespace tumorforge::models

@@ -22,6 +22,19 @@ void NetConfig::validate() const {
   if (wiring != "unet" && wiring != "paper") throw std::invalid_argument("wiring must be unet or paper, got '" + wiring + "'");
   if (!(seed_sigma_voxels > 0)) throw std::invalid_argument("seed_sigma_voxels must be positive");
   if (n_params != 5) throw std::invalid_argument("n_params must be 5");
+  const FkPrior& p = fk_prior;
+  if (p.steps < 0 || p.steps > 10000) throw std::invalid_argument("fk_prior.steps must be within 0..10000");
+  if (p.enabled() && kind != "surrogate") throw std::invalid_argument("fk_prior is a surrogate input; the inverse net has none");
+  auto positive = [](double v, const char* what) {
+    if (!(v > 0) || !std::isfinite(v)) throw std::invalid_argument(std::string("fk_prior.") + what + " must be positive and finite");
+  };
+  positive(p.spacing_mm, "spacing_mm");
+  positive(p.stop_time_days, "stop_time_days");
+  positive(p.ratio_dw_dg, "ratio_dw_dg");
+  positive(p.seed_mass_mm3, "seed_mass_mm3");
+  positive(p.seed_sigma_voxels, "seed_sigma_voxels");
+  for (const auto& r : {p.mu_d_range, p.mu_rho_range})
+    if (!(r[0] >= 0 && r[1] > r[0] && std::isfinite(r[1]))) throw std::invalid_argument("fk_prior: a μ range must be 0 <= lo < hi");
 }
 
 double NetConfig::min_parameters() const {
@@ -31,15 +44,38 @@ double NetConfig::min_parameters() const {
   return n;
 }
 
+void to_json(nlohmann::json& j, const FkPrior& p) {
+  j = {{"steps", p.steps}, {"spacing_mm", p.spacing_mm}, {"stop_time_days", p.stop_time_days}, {"mu_d_range", p.mu_d_range},
+       {"mu_rho_range", p.mu_rho_range}, {"ratio_dw_dg", p.ratio_dw_dg}, {"seed_mass_mm3", p.seed_mass_mm3},
+       {"seed_sigma_voxels", p.seed_sigma_voxels}};
+}
+
+void from_json(const nlohmann::json& j, FkPrior& p) {
+  const nlohmann::json known = FkPrior{};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!known.contains(it.key())) throw std::invalid_argument("unknown fk_prior key '" + it.key() + "'");
+  const FkPrior d;
+  p.steps = j.value("steps", d.steps);
+  p.spacing_mm = j.value("spacing_mm", d.spacing_mm);
+  p.stop_time_days = j.value("stop_time_days", d.stop_time_days);
+  p.mu_d_range = j.value("mu_d_range", d.mu_d_range);
+  p.mu_rho_range = j.value("mu_rho_range", d.mu_rho_range);
+  p.ratio_dw_dg = j.value("ratio_dw_dg", d.ratio_dw_dg);
+  p.seed_mass_mm3 = j.value("seed_mass_mm3", d.seed_mass_mm3);
+  p.seed_sigma_voxels = j.value("seed_sigma_voxels", d.seed_sigma_voxels);
+}
+
 void to_json(nlohmann::json& j, const NetConfig& c) {
   j = {{"kind", c.kind},           {"widths", c.widths},         {"kernel_size", c.kernel_size},
        {"input_size", c.input_size}, {"n_params", c.n_params},   {"layer_scale_init", c.layer_scale_init},
        {"mask_threshold", c.mask_threshold}, {"theta_film", c.theta_film}, {"seed_channel", c.seed_channel},
        {"seed_sigma_voxels", c.seed_sigma_voxels}, {"seed_global", c.seed_global}, {"wiring", c.wiring}};
+  if (c.fk_prior.enabled()) j["fk_prior"] = c.fk_prior;  // absent = off, so configs without it read as they did
 }
 
 void from_json(const nlohmann::json& j, NetConfig& c) {
   nlohmann::json known = NetConfig{};
+  known["fk_prior"] = FkPrior{};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.contains(it.key())) throw std::invalid_argument("unknown model config key '" + it.key() + "'");
   NetConfig d;
@@ -56,6 +92,7 @@ void from_json(const nlohmann::json& j, NetConfig& c) {
   c.seed_sigma_voxels = j.value("seed_sigma_voxels", d.seed_sigma_voxels);
   c.wiring = j.value("wiring", std::string("unet"));
   c.seed_global = j.value("seed_global", true);
+  c.fk_prior = j.contains("fk_prior") ? j.at("fk_prior").get<FkPrior>() : FkPrior{};
 }
 
 }  // namespace tumorforge::models

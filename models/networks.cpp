@@ -1,6 +1,8 @@
 // SurrogateNet, InverseNet and their shared encoder (see networks.h).
 #include "models/networks.h"
 
+#include "models/fk_prior.h"
+
 #include <stdexcept>
 
 namespace tumorforge::models {
@@ -81,7 +83,10 @@ torch::Tensor SurrogateNetImpl::forward(const torch::Tensor& tissue, const torch
   TORCH_CHECK(theta.dim() == 2 && theta.size(0) == tissue.size(0) && theta.size(1) == config_.n_params,
               "surrogate: theta must be (N, ", config_.n_params, ")");
   std::vector<torch::Tensor> skips;
-  const auto input = config_.seed_channel ? torch::cat({tissue, seed_map(theta).to(tissue.scalar_type())}, 1) : tissue;
+  std::vector<torch::Tensor> channels{tissue};
+  if (config_.seed_channel) channels.push_back(seed_map(theta).to(tissue.scalar_type()));
+  if (config_.fk_prior.enabled()) channels.push_back(coarse_fk(tissue, theta, config_.fk_prior, config_.mask_threshold).to(tissue.scalar_type()));
+  const auto input = channels.size() == 1 ? tissue : torch::cat(channels, 1);
   auto x = encoder(input, &skips);
   // What the global paths see: all of θ, or μ_D, μ_ρ only (seed_global = false: the seed is the channel's).
   const auto theta_g = config_.seed_is_global() ? theta : theta * torch::tensor({0.f, 0.f, 0.f, 1.f, 1.f}, theta.options());

@@ -1,6 +1,7 @@
 // The two networks, both rebuilt from a NetConfig:
 // - SurrogateNet (forward model): tissue (N, 3, S, S, S) + normalized θ (N, 5) -> concentration (N, 1, S, S, S),
-//   a 3D ConvNeXt U-Net; the seed is drawn as a Gaussian input channel (seed_channel), θ enters at the neck
+//   a 3D ConvNeXt U-Net; the seed is drawn as a Gaussian input channel (seed_channel), a coarse FK solve at θ
+//   can be a further one (fk_prior, models/fk_prior.h), θ enters at the neck
 //   through a linear layer and scales/shifts every decoder stage (theta_film); sigmoid output times the brain mask.
 // - InverseNet (direct inverse): concentration + tissue (N, 4, S, S, S) -> normalized θ in (-1, 1) (tanh),
 //   the same encoder, global average pooling and a linear head.

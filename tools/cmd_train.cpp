@@ -27,6 +27,10 @@ const std::map<std::string, std::string>& train_help() {
                        "(tissue recut from the atlas, concentration and seed offset moved with it; 0: off)"},
       {"com_loss_weight", "surrogate: weight of a centre-of-mass term (squared distance between predicted and true tumor\n"
                           "centres, in cube edges) added to the MSE, so the prediction moves with the seed; 0: off"},
+      {"fk_prior_steps", "surrogate: also feed a coarse Fisher-Kolmogorov solve at theta on the network grid (this many\n"
+                         "explicit steps, the training store's physics; differentiable, so the inversion's gradients\n"
+                         "flow through it) as an input channel, so anatomy bends the tumor as the solver's; 0: off.\n"
+                         "With --init-from a bundle without it, the new channel starts with zero weights"},
       {"kernel_size", "depthwise kernel of the ConvNeXt blocks"},
       {"layer_scale_init", "initial layer scale of the ConvNeXt blocks"},
       {"train", "training store (tumorforge datagen)"},

@@ -18,6 +18,9 @@ void TrainConfig::validate() const {
   need(augment == "flips" || augment == "none", "--augment must be flips or none, got '" + augment + "'");
   need(shift_voxels >= 0, "--shift-voxels must be >= 0");
   need(com_loss_weight >= 0 && std::isfinite(com_loss_weight), "--com-loss-weight must be finite and >= 0");
+  need(fk_prior_steps >= 0 && fk_prior_steps <= 10000, "--fk-prior-steps must be within 0..10000");
+  need(fk_prior_steps == 0 || (model == "surrogate" && arch != "film"),
+       "--fk-prior-steps: the prior channel is a surrogate input beside the seed channel (--model surrogate, --arch not film)");
   need(lr > 0, "--lr must be positive");
   need(batch >= 1, "--batch must be >= 1");
   need(max_steps >= 1, "--max-steps must be >= 1");
@@ -33,7 +36,7 @@ void TrainConfig::validate() const {
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"com_loss_weight", c.com_loss_weight}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
+  j = {{"model", c.model}, {"widths", c.widths}, {"arch", c.arch}, {"augment", c.augment}, {"shift_voxels", c.shift_voxels}, {"com_loss_weight", c.com_loss_weight}, {"fk_prior_steps", c.fk_prior_steps}, {"kernel_size", c.kernel_size}, {"layer_scale_init", c.layer_scale_init},
        {"train", c.train}, {"val", c.val}, {"init_from", c.init_from}, {"lr", c.lr}, {"batch", c.batch}, {"max_steps", c.max_steps},
        {"schedule", c.schedule}, {"warmup_steps", c.warmup_steps}, {"grad_clip", c.grad_clip},
        {"loss_region", c.loss_region}, {"device", c.device}, {"bf16", c.bf16}, {"threads", c.threads}, {"seed", c.seed},
@@ -56,6 +59,7 @@ void merge_json(const nlohmann::json& j, TrainConfig& c) {
     c.augment = cur.at("augment");
     c.shift_voxels = cur.at("shift_voxels");
     c.com_loss_weight = cur.at("com_loss_weight");
+    c.fk_prior_steps = cur.at("fk_prior_steps");
     c.kernel_size = cur.at("kernel_size");
     c.layer_scale_init = cur.at("layer_scale_init");
     c.train = cur.at("train");

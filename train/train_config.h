@@ -27,6 +27,9 @@ struct TrainConfig {
   // cube edges and averaged over the samples whose tumor holds at least one voxel's mass, to the MSE. Why: the
   // MSE barely notices a tumor drawn a voxel off, and where it sits is what the seed fit reads. 0: off.
   double com_loss_weight = 0;
+  // Surrogate: a coarse FK solve at θ on the network grid as a further input channel (models/fk_prior.h), with
+  // this many explicit steps; its physics (grid spacing, T, D_w/D_g, θ ranges) is the training store's. 0: off.
+  int64_t fk_prior_steps = 0;
   int64_t kernel_size = 7;
   double layer_scale_init = 1e-6;
   std::string train, val;           // dataset stores

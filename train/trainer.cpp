@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "datagen/theta.h"
 #include "models/bundle.h"
 #include "models/networks.h"
 #include "core/atomic_file.h"
@@ -84,6 +85,30 @@ void truncate_metrics(const std::string& path, int64_t step) {
   core::write_text_atomic(path, kept);
 }
 
+// The prior's physics from the training store (the first; TrainingSet checks that all share grid and θ range).
+models::FkPrior fk_prior_of(const datagen::TrainingSet& data, int64_t steps) {
+  const nlohmann::json d = data.first().description();
+  const auto spacing = d.at("store_grid").at("spacing_mm").get<std::array<double, 3>>();
+  const auto& cfg = d.at("config");
+  const datagen::ThetaRange r = datagen::ThetaRange::from_json(data.first().theta_range());
+  const double S = static_cast<double>(data.first().crop());
+  if (spacing[0] != spacing[1] || spacing[0] != spacing[2])
+    throw std::invalid_argument("--fk-prior-steps: the store grid must be isotropic, " + data.first().store().path() + " is not");
+  for (size_t k = 0; k < 3; ++k)  // SurrogateNet's seed channel and the prior read θ[0:3] = ±1 as ±S/2 voxels
+    if (std::abs((r.hi[k] - r.lo[k]) - S * spacing[k]) > 1e-6)
+      throw std::invalid_argument("--fk-prior-steps: the store's seed range is not the cube (±S/2 voxels)");
+  if (cfg.at("stop_time_min").get<double>() != cfg.at("stop_time_max").get<double>())
+    throw std::invalid_argument("--fk-prior-steps: the store's stop time varies; the prior needs one T");
+  models::FkPrior p;
+  p.steps = steps;
+  p.spacing_mm = spacing[0];
+  p.stop_time_days = cfg.at("stop_time_max").get<double>();
+  p.ratio_dw_dg = cfg.at("ratio_dw_dg").get<double>();
+  p.mu_d_range = {r.lo[3], r.hi[3]};
+  p.mu_rho_range = {r.lo[4], r.hi[4]};
+  return p;
+}
+
 }  // namespace
 
 RunResult run_training(const RunRequest& req) {
@@ -138,6 +163,7 @@ RunResult run_training(const RunRequest& req) {
   nc.layer_scale_init = c.layer_scale_init;
   nc.input_size = train_data.first().crop();
   nc.mask_threshold = train_data.first().store().config().th_matter;
+  if (c.fk_prior_steps > 0) nc.fk_prior = fk_prior_of(train_data, c.fk_prior_steps);
   nc.validate();
   if (val_data.crop() != train_data.first().crop()) throw std::invalid_argument(c.val + ": crop differs from the training store's");
   Net net(nc);
@@ -146,14 +172,24 @@ RunResult run_training(const RunRequest& req) {
   if (!req.resume && !c.init_from.empty()) {
     const models::Bundle b = models::read_bundle(c.init_from);
     const nlohmann::json want = nc, have = b.config;
+    // A bundle without the prior channel can start a run with one: the stem gets a zero-weight input for it,
+    // so the first forward pass is the bundle's.
+    const bool add_prior = nc.fk_prior.enabled() && !have.contains("fk_prior");
     for (auto it = want.begin(); it != want.end(); ++it)
       // seed_global changes what the global layers are fed, not their shapes: a seed-channel bundle can start a
       // seed-spatial run (its seed weights then go unused).
-      if (it.key() != "seed_global" && (!have.contains(it.key()) || have.at(it.key()) != it.value()))
+      if (it.key() != "seed_global" && !(add_prior && it.key() == "fk_prior") &&
+          (!have.contains(it.key()) || have.at(it.key()) != it.value()))
         throw std::invalid_argument("--init-from " + c.init_from + ": its network has " + it.key() + " = " +
                                     (have.contains(it.key()) ? have.at(it.key()).dump() : std::string("(none)")) +
                                     ", this run's is " + it.value().dump());
-    models::load_weights(b, net.module(), c.init_from);
+    if (add_prior) {
+      models::Bundle widened = b;
+      widened.weights = models::with_zero_input_channel(b.weights, "encoder.stem.weight");
+      models::load_weights(widened, net.module(), c.init_from);
+    } else {
+      models::load_weights(b, net.module(), c.init_from);
+    }
     init_sha256 = core::sha256_file(c.init_from);
     if (lead) spdlog::info("initial weights from {} (sha256 {})", c.init_from, init_sha256.substr(0, 12));
   }

@@ -103,7 +103,7 @@ TEST_CASE("metadata: refuses to overwrite, rejects filters, F order and unknown 
   CHECK_THROWS_WITH(ZarrArray::open(scratch("nothing").string()), doctest::Contains("not a Zarr array"));
 }
 
-TEST_CASE("float16: every half value survives half->float->half; rounding is to nearest even") {
+TEST_CASE("float16: every half value survives half->float->half, rounding is to nearest even") {
   for (uint32_t h = 0; h < 65536; ++h) {
     float f = half_to_float(static_cast<uint16_t>(h));
     if (std::isnan(f)) continue;

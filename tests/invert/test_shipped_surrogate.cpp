@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "invert/inversion.h"
 #include "invert/model_case.h"
 #include "invert/surrogate_fit.h"
+#include "models/fk_prior.h"
 #include "solver/fk_solver.h"
 #include "solver/nifti_io.h"
 #include "solver/phantom.h"
@@ -92,10 +94,15 @@ void report(const FollowStats& s, const std::string& what) {
 #endif
 }
 
+// What is judged: the shipped surrogate (the default) or another map from θ to a cube on the case's grid.
+using Predictor = std::function<torch::Tensor(const invert::ModelCase&, const Theta&)>;
+torch::Tensor surrogate_prediction(const invert::ModelCase& c, const Theta& theta) { return invert::surrogate_cube(shipped(), c, theta); }
+
 // SEED_CHECKS: the seed-follow half (label `acceptance`, see CMakeLists.txt); otherwise the growth half.
 // min_moves: the fewest in-tissue moves the seed must allow (a seed chosen by hand deep in tissue allows >= 3).
 void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, std::array<int64_t, 3> near, const std::string& name,
-                           FollowStats* stats = nullptr, int min_moves = 3) {
+                           FollowStats* stats = nullptr, int min_moves = 3, const Predictor& predict = surrogate_prediction,
+                           bool growth_checks = true) {
   const invert::Networks& n = shipped();
   const double h = n.spec.spacing_mm[0];
   const double dw = 0.2, rho = 0.12;  // μ_D ≈ 4.5 mm, μ_ρ ≈ 3.5 at T = 100 days: a tumor of a few cm³
@@ -111,7 +118,7 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
     raw[4] = std::sqrt(rho_ * n.spec.stop_time_days);
     return n.spec.normalize(raw);
   };
-  const torch::Tensor sur_base = invert::surrogate_cube(n, c, theta_at(seed, dw, rho));
+  const torch::Tensor sur_base = predict(c, theta_at(seed, dw, rho));
   const auto sur0 = com_mm(sur_base, h), sol0 = com_mm(c.solver.to_cube(base.concentration.data), h);
 #ifdef SEED_CHECKS
   const int64_t step = static_cast<int64_t>(std::lround(12.0 / fine_h));  // 12 mm
@@ -125,7 +132,7 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
       const auto mi = static_cast<size_t>(t->grid.index(moved[0], moved[1], moved[2]));
       if (t->wm[mi] + t->gm[mi] < 0.5f) continue;
       const auto sol1 = com_mm(c.solver.to_cube(run(*t, moved, dw, rho).concentration.data), h);
-      const auto sur1 = com_mm(invert::surrogate_cube(n, c, theta_at(moved, dw, rho)), h);
+      const auto sur1 = com_mm(predict(c, theta_at(moved, dw, rho)), h);
       double diff2 = 0, sol2 = 0;
       for (size_t k = 0; k < 3; ++k) {
         diff2 += std::pow((sur1[k] - sur0[k]) - (sol1[k] - sol0[k]), 2);
@@ -155,6 +162,7 @@ void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, s
 #else
   (void)sur0, (void)sol0, (void)stats, (void)min_moves;
 #endif
+  if (!growth_checks) return;
   // The surrogate stands in for the solver: at the same θ its tumor must hold the solver's mass (Σc) within a
   // factor 1.5 (for these tumors of ~15 mm radius, about 2 mm or half a network voxel in radius). Surrogates
   // trained on stores written before datagen's rerun_at_stop_time drew 0.46 (phantom) and 0.73 (atlas) of it:
@@ -208,6 +216,37 @@ TEST_CASE("shipped surrogate against the solver at 12 random seeds in the 2 mm a
   }
   report(stats, "random seeds");
   CHECK(stats.moves >= 36);
+}
+
+TEST_CASE("the coarse FK prior alone (models/fk_prior.h, 64 steps on the networks' grid) follows the seed as the solver") {
+  // The prior channel is only worth feeding to a surrogate if it carries the anatomy's bending of the shift:
+  // the same moves as above, judged on the prior's own tumor instead of the network's.
+  const std::string dir = testing::shared_path_or_skip("reference/fk/tissue_2mm").string();
+  auto vol = [&](const char* n) { return solver::read_nifti(dir + "/" + n + ".nii.gz"); };
+  auto t = std::make_shared<const solver::TissueMaps>(solver::tissue_from_fractions(vol("wm"), vol("gm"), vol("csf"), "atlas 2 mm"));
+  const invert::ModelSpec& spec = shipped().spec;
+  models::FkPrior p;
+  p.steps = 64;
+  p.spacing_mm = spec.spacing_mm[0];
+  p.stop_time_days = spec.stop_time_days;
+  p.ratio_dw_dg = spec.ratio_dw_dg;
+  p.mu_d_range = {spec.range.lo[3], spec.range.hi[3]};
+  p.mu_rho_range = {spec.range.lo[4], spec.range.hi[4]};
+  const Predictor prior = [&](const invert::ModelCase& c, const Theta& theta) {
+    const auto th = torch::tensor(std::vector<double>(theta.begin(), theta.end()), torch::kDouble).view({1, 5});
+    return models::coarse_fk(c.tissue.to(torch::kDouble), th, p, spec.th_matter).to(torch::kFloat);
+  };
+  FollowStats hand, drawn;
+  check_seed_and_growth(t, {75, 50, 40}, "prior, atlas right hemisphere", &hand, 3, prior, false);
+  check_seed_and_growth(t, {45, 70, 35}, "prior, atlas left hemisphere", &hand, 3, prior, false);
+  report(hand, "prior, atlas seeds chosen by hand");
+  std::mt19937 rng(20261202);
+  for (int s = 0; s < 12; ++s) {
+    std::array<int64_t, 3> v{};
+    for (size_t k = 0; k < 3; ++k) v[k] = std::uniform_int_distribution<int64_t>(0, t->grid.dims[k] - 1)(rng);
+    check_seed_and_growth(t, v, "prior, random seed " + std::to_string(s), &drawn, 1, prior, false);
+  }
+  report(drawn, "prior, random seeds");
 }
 #endif
 

@@ -41,7 +41,7 @@ std::string read_error(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("a sealed bundle reads back exactly; any damage is refused by the seal, naming the file") {
+TEST_CASE("a sealed bundle reads back exactly, any damage is refused by the seal, naming the file") {
   const fs::path dir = fs::temp_directory_path() / ("tf_bundle_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   NetConfig c;

@@ -32,7 +32,7 @@ torch::Tensor tissue_batch(int64_t n, int64_t s) {
 
 }  // namespace
 
-TEST_CASE("surrogate and inverse produce the documented shapes; the surrogate is zero outside the brain mask") {
+TEST_CASE("surrogate and inverse produce the documented shapes, the surrogate is zero outside the brain mask") {
   torch::manual_seed(0);
   SurrogateNet s(tiny("surrogate"));
   InverseNet inv(tiny("inverse"));

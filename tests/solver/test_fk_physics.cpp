@@ -170,7 +170,7 @@ TEST_CASE("results are bit-identical for 1 and 2 threads") {
   CHECK(std::memcmp(a.concentration.data.data(), b.concentration.data.data(), a.concentration.data.size() * 4) == 0);
 }
 
-TEST_CASE("stopping volume ends the run early; unreachable volumes and seeds outside tissue are errors") {
+TEST_CASE("stopping volume ends the run early, unreachable volumes and seeds outside tissue are errors") {
   TissueMaps t = small_phantom();
   FkParams p = phantom_params();
   p.stop_volume_mm3 = 5000;

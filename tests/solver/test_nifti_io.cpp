@@ -79,7 +79,7 @@ TEST_CASE("uint8, int16 and float64 inputs are read as float32") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("unreadable inputs fail with the file name; failed writes leave no file behind") {
+TEST_CASE("unreadable inputs fail with the file name, failed writes leave no file behind") {
   fs::path dir = scratch_dir();
   CHECK_THROWS_WITH(read_nifti((dir / "missing.nii.gz").string()), doctest::Contains("missing.nii.gz: no such file"));
   std::string junk = (dir / "junk.nii.gz").string();

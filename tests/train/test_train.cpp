@@ -179,7 +179,7 @@ TEST_CASE("the centre-of-mass term adds weight x the mean squared centre distanc
   CHECK(with.sum.item<double>() / with.count == doctest::Approx(expected).epsilon(1e-4));
 }
 
-TEST_CASE("a training config saved before a key existed loads with that key's default; unknown keys are refused") {
+TEST_CASE("a training config saved before a key existed loads with that key's default, unknown keys are refused") {
   train::TrainConfig c;
   nlohmann::json old = c;
   old.erase("com_loss_weight");  // session 6's configs have no such key
@@ -363,7 +363,7 @@ TEST_CASE("data-parallel ranks read disjoint slices of the one-process batch, sh
                        std::invalid_argument);
 }
 
-TEST_CASE("launcher variables: torchrun's, SLURM's, none; inconsistent ones are refused by name") {
+TEST_CASE("launcher variables: torchrun's, SLURM's, none, inconsistent ones are refused by name") {
   auto env_of = [](std::map<std::string, std::string> vars) {
     return train::dist_env_from_environment([vars](const char* k) -> const char* {
       auto it = vars.find(k);

@@ -81,6 +81,13 @@ badinput)
   # seed-spatial feeds the same layers other inputs (the seed only as the channel): a seed-channel bundle starts it.
   train "$w/spatial" --max-steps 1 --val-every 1 --lr 1e-12 --arch seed-spatial --init-from "$w/run.h5"
   "$tf" --log-level warn export "$w/spatial" --out "$w/spatial.h5"
+  # The coarse FK prior channel added to a bundle without it: the stem's new input starts at zero weight, every
+  # other weight as the bundle's; its physics comes from the store (3 mm grid here).
+  train "$w/prior" --max-steps 1 --val-every 1 --lr 1e-12 --fk-prior-steps 8 --init-from "$w/run.h5"
+  "$tf" --log-level warn export "$w/prior" --out "$w/prior.h5"
+  expect "--fk-prior-steps must be within 0..10000" "$tf" train --train "$w/s.zarr" --val "$w/s.zarr" --fk-prior-steps -1 --out "$w/r5"
+  expect "--fk-prior-steps: the prior channel is a surrogate input" \
+    "$tf" train --train "$w/s.zarr" --val "$w/s.zarr" --model inverse --fk-prior-steps 8 --out "$w/r6"
   "${PYTHON:-/usr/bin/python3}" - "$w" <<'PYEOF'
 import hashlib, h5py, json, sys
 import numpy as np
@@ -93,6 +100,14 @@ c = h5py.File(w + "/spatial.h5")
 net = lambda f: json.loads(f.attrs["config"].decode() if isinstance(f.attrs["config"], bytes) else f.attrs["config"])
 assert net(a)["seed_global"] is True and net(c)["seed_global"] is False, (net(a), net(c))
 assert max(float(np.abs(a["weights"][k][()] - c["weights"][k][()]).max()) for k in a["weights"]) < 1e-6
+p = h5py.File(w + "/prior.h5")
+assert net(p)["fk_prior"]["steps"] == 8 and net(p)["fk_prior"]["spacing_mm"] == 3.0 and "fk_prior" not in net(a), net(p)
+for k in a["weights"]:
+    x, y = a["weights"][k][()], p["weights"][k][()]
+    if k == "encoder.stem.weight":
+        assert y.shape[1] == x.shape[1] + 1 and float(np.abs(y[:, -1]).max()) < 1e-6, y.shape
+        y = y[:, :-1]
+    assert float(np.abs(x - y).max()) < 1e-6, k
 cfg = json.load(open(w + "/tuned/config.json"))
 assert cfg["init_from_sha256"] == hashlib.sha256(open(w + "/run.h5", "rb").read()).hexdigest(), cfg.get("init_from_sha256")
 PYEOF
