@@ -65,3 +65,15 @@ tune=(--model surrogate --arch seed-channel --widths 8,16,32,64,128 --schedule c
     --out "$work/runs/sur_v9a" > "$work/runs/sur_v9a.log" 2>&1
 "$tf" export "$work/runs/sur_v9a" --out "$work/runs/sur_v9a.h5"
 "$tf" test-model "$work/runs/sur_v9a.h5" --store "$work/atlas/test.zarr"
+
+# Session 11: the coarse FK prior channel (models/fk_prior.h) added to session 9's bundle (its stem's new input
+# starts at zero weight) and fine-tuned in two architectures side by side (checkpoints/README.md, "Session 11").
+prior=(--init-from "$work/runs/sur_v9a.h5" --fk-prior-steps 64 --lr 5e-4 --max-steps 4000 --com-loss-weight 30)
+"$tf" train "${tune[@]}" "${prior[@]}" --seed 12 --out "$work/runs/sur_s11a" > "$work/runs/sur_s11a.log" 2>&1 &
+spatial=("${tune[@]}"); spatial[3]=seed-spatial   # tune's --arch value
+"$tf" train "${spatial[@]}" "${prior[@]}" --seed 13 --out "$work/runs/sur_s11b" > "$work/runs/sur_s11b.log" 2>&1 &
+wait
+for run in sur_s11a sur_s11b; do
+  "$tf" export "$work/runs/$run" --out "$work/runs/$run.h5"
+  "$tf" test-model "$work/runs/$run.h5" --store "$work/atlas/test.zarr"
+done

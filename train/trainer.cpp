@@ -175,6 +175,9 @@ RunResult run_training(const RunRequest& req) {
     // A bundle without the prior channel can start a run with one: the stem gets a zero-weight input for it,
     // so the first forward pass is the bundle's.
     const bool add_prior = nc.fk_prior.enabled() && !have.contains("fk_prior");
+    if (!nc.fk_prior.enabled() && have.contains("fk_prior"))
+      throw std::invalid_argument("--init-from " + c.init_from + ": its network has the FK prior channel (fk_prior.steps = " +
+                                  have.at("fk_prior").value("steps", nlohmann::json(0)).dump() + "); pass --fk-prior-steps");
     for (auto it = want.begin(); it != want.end(); ++it)
       // seed_global changes what the global layers are fed, not their shapes: a seed-channel bundle can start a
       // seed-spatial run (its seed weights then go unused).

@@ -4,8 +4,8 @@
 // a larger μ_D or μ_ρ must give a larger predicted tumor. A surrogate that ignores θ (the first dev model) fails
 // the first check by the whole shift. Runs on the built-in phantom
 // always and on the 2 mm atlas when ../shared is present (else reported as skipped; tests/shared_data.h). Built
-// twice (tests/invert/CMakeLists.txt): with SEED_CHECKS the seed-follow half (label `acceptance`), without it the
-// growth half (label `integration`).
+// twice (tests/invert/CMakeLists.txt): with SEED_CHECKS the seed-follow half, without it the
+// growth half (both label `integration`).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -98,7 +98,7 @@ void report(const FollowStats& s, const std::string& what) {
 using Predictor = std::function<torch::Tensor(const invert::ModelCase&, const Theta&)>;
 torch::Tensor surrogate_prediction(const invert::ModelCase& c, const Theta& theta) { return invert::surrogate_cube(shipped(), c, theta); }
 
-// SEED_CHECKS: the seed-follow half (label `acceptance`, see CMakeLists.txt); otherwise the growth half.
+// SEED_CHECKS: the seed-follow half (see CMakeLists.txt); otherwise the growth half.
 // min_moves: the fewest in-tissue moves the seed must allow (a seed chosen by hand deep in tissue allows >= 3).
 void check_seed_and_growth(const std::shared_ptr<const solver::TissueMaps>& t, std::array<int64_t, 3> near, const std::string& name,
                            FollowStats* stats = nullptr, int min_moves = 3, const Predictor& predict = surrogate_prediction,
