@@ -96,9 +96,9 @@ models::FkPrior fk_prior_of(const datagen::TrainingSet& data, int64_t steps) {
     throw std::invalid_argument("--fk-prior-steps: the store grid must be isotropic, " + data.first().store().path() + " is not");
   for (size_t k = 0; k < 3; ++k)  // SurrogateNet's seed channel and the prior read θ[0:3] = ±1 as ±S/2 voxels
     if (std::abs((r.hi[k] - r.lo[k]) - S * spacing[k]) > 1e-6)
-      throw std::invalid_argument("--fk-prior-steps: the store's seed range is not the cube (±S/2 voxels)");
+      throw std::invalid_argument("--fk-prior-steps: " + data.first().store().path() + ": its seed range is not the cube (±S/2 voxels)");
   if (cfg.at("stop_time_min").get<double>() != cfg.at("stop_time_max").get<double>())
-    throw std::invalid_argument("--fk-prior-steps: the store's stop time varies; the prior needs one T");
+    throw std::invalid_argument("--fk-prior-steps: " + data.first().store().path() + ": its stop time varies; the prior needs one T");
   models::FkPrior p;
   p.steps = steps;
   p.spacing_mm = spacing[0];
