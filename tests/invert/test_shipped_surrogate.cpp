@@ -224,17 +224,16 @@ TEST_CASE("the coarse FK prior alone (models/fk_prior.h, 64 steps on the network
   const std::string dir = testing::shared_path_or_skip("reference/fk/tissue_2mm").string();
   auto vol = [&](const char* n) { return solver::read_nifti(dir + "/" + n + ".nii.gz"); };
   auto t = std::make_shared<const solver::TissueMaps>(solver::tissue_from_fractions(vol("wm"), vol("gm"), vol("csf"), "atlas 2 mm"));
-  const invert::ModelSpec& spec = shipped().spec;
-  models::FkPrior p;
-  p.steps = 64;
-  p.spacing_mm = spec.spacing_mm[0];
-  p.stop_time_days = spec.stop_time_days;
-  p.ratio_dw_dg = spec.ratio_dw_dg;
-  p.mu_d_range = {spec.range.lo[3], spec.range.hi[3]};
-  p.mu_rho_range = {spec.range.lo[4], spec.range.hi[4]};
+  // The prior exactly as the shipped network computes it (its NetConfig: steps, σ, the store's physics).
+  const models::FkPrior& p = shipped().surrogate.ptr()->config().fk_prior;
+  if (!p.enabled()) {
+    MESSAGE("the surrogate judged has no FK prior channel: nothing to check");
+    return;
+  }
+  const double matter = shipped().surrogate.ptr()->config().mask_threshold;
   const Predictor prior = [&](const invert::ModelCase& c, const Theta& theta) {
     const auto th = torch::tensor(std::vector<double>(theta.begin(), theta.end()), torch::kDouble).view({1, 5});
-    return models::coarse_fk(c.tissue.to(torch::kDouble), th, p, spec.th_matter).to(torch::kFloat);
+    return models::coarse_fk(c.tissue.to(torch::kDouble), th, p, matter).to(torch::kFloat);
   };
   FollowStats hand, drawn;
   check_seed_and_growth(t, {75, 50, 40}, "prior, atlas right hemisphere", &hand, 3, prior, false);
